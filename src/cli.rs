@@ -1,0 +1,29 @@
+//! The command line: one subcommand per stage of the pipeline. Each subcommand's arguments live
+//! beside its code (`run::RunArgs`, `report::ReportArgs`, …); this file only lists them.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cdnprobe",
+    version,
+    about = "Prove, with numbers, how much a CDN speeds up video delivery"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Time DNS, TCP connect, TLS, first byte and download for each target; one CSV row per sample.
+    Run(crate::run::RunArgs),
+    /// Merge sample CSVs from many regions into tables (CSV, Markdown) and charts (PNG, SVG).
+    Report(crate::report::ReportArgs),
+    /// CI gate: is the candidate (CDN) still at least N× faster than the baseline (origin)?
+    Check(crate::check::CheckArgs),
+    /// The whole pipeline offline on this machine, with emulated far-origin and near-edge paths.
+    Demo(crate::demo::DemoArgs),
+    /// Upload a test video to a cdnprobe-server and print the URLs to probe.
+    Upload(crate::upload::UploadArgs),
+}
