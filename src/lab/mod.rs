@@ -1,2 +1,9 @@
 //! The offline lab: in-process DNS, a throwaway certificate authority, servers that inject known
 //! delays, and user-space links that emulate far-origin and near-edge network paths.
+
+pub mod dns;
+pub mod edge;
+pub mod fixture;
+pub mod link;
+pub mod regions;
+pub mod tls;

@@ -1,0 +1,1 @@
+//! In-process authoritative DNS server (hickory-server) with per-name answer delays.

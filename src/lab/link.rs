@@ -1,0 +1,1 @@
+//! User-space network links: a TCP relay that adds per-direction latency and bandwidth limits.

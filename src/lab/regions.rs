@@ -1,0 +1,1 @@
+//! Region profiles (auckland, sydney) scaled from the original project's published figures.

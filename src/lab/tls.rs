@@ -1,0 +1,1 @@
+//! A throwaway certificate authority and leaf certificates (rcgen) for TLS on loopback.
