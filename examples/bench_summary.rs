@@ -1,0 +1,547 @@
+//! Turns the raw measurements of `benches/compare.sh` into `reports/bench/`: `report.md` (every
+//! figure with its target), `summary.csv` (the same figures, one per row), and copies of the raw
+//! `runs.csv`, `phases.csv` and `environment.csv`.
+//!
+//! `bench_summary --runs runs.csv --phases phases.csv --environment environment.csv --out DIR`
+//!
+//! Paired comparisons are judged on the median of the pair-by-pair ratios (each pair ran back to
+//! back, so drift in the machine's load hits both sides of a ratio alike). Peak memory is judged
+//! on the largest run, durations and throughputs on the median run.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// One measurement: `comparison,pair,tool,metric,value`.
+#[derive(Debug, Deserialize)]
+struct Run {
+    comparison: String,
+    pair: u32,
+    tool: String,
+    metric: String,
+    value: f64,
+}
+
+/// One phase of one sample: `tool,pair,sample,phase,measured_ms,injected_ms`.
+#[derive(Debug, Deserialize)]
+struct PhaseRow {
+    tool: String,
+    phase: String,
+    measured_ms: f64,
+    injected_ms: f64,
+}
+
+/// A figure of the report: what was measured, its value, and the target when the issue set one.
+struct Figure {
+    comparison: &'static str,
+    measure: String,
+    value: f64,
+    unit: &'static str,
+    target: Option<Target>,
+}
+
+#[derive(Clone, Copy)]
+enum Target {
+    AtLeast(f64),
+    AtMost(f64),
+}
+
+impl Target {
+    fn met(self, value: f64) -> bool {
+        match self {
+            Target::AtLeast(bound) => value >= bound,
+            Target::AtMost(bound) => value <= bound,
+        }
+    }
+
+    fn describe(self, unit: &str) -> String {
+        match self {
+            Target::AtLeast(bound) => format!("≥ {} {unit}", number(bound)),
+            Target::AtMost(bound) => format!("≤ {} {unit}", number(bound)),
+        }
+        .trim_end()
+        .to_string()
+    }
+}
+
+/// Two tools measured alternately, pair by pair; the ratio is candidate / reference.
+struct Paired {
+    comparison: &'static str,
+    title: &'static str,
+    metric: &'static str,
+    unit: &'static str,
+    reference: &'static str,
+    candidate: &'static str,
+    ratio_target: Option<Target>,
+}
+
+const PAIRED: [Paired; 5] = [
+    Paired {
+        comparison: "download_1g",
+        title: "1. cdnprobe vs curl, 1 GiB from nginx (throughput)",
+        metric: "throughput_mb_s",
+        unit: "MB/s",
+        reference: "curl",
+        candidate: "cdnprobe",
+        ratio_target: Some(Target::AtLeast(1.0)),
+    },
+    Paired {
+        comparison: "many_samples",
+        title: "3. cdnprobe vs curl, CPU time per sample of a small object",
+        metric: "cpu_us_per_sample",
+        unit: "µs",
+        reference: "curl",
+        candidate: "cdnprobe",
+        ratio_target: None,
+    },
+    Paired {
+        comparison: "many_samples",
+        title: "3. cdnprobe vs curl, peak resident memory over the run",
+        metric: "peak_rss_kib",
+        unit: "KiB",
+        reference: "curl",
+        candidate: "cdnprobe",
+        ratio_target: None,
+    },
+    Paired {
+        comparison: "serve_1g",
+        title: "4. cdnprobe-server vs nginx (sendfile), 1 GiB to curl (throughput)",
+        metric: "throughput_mb_s",
+        unit: "MB/s",
+        reference: "nginx",
+        candidate: "cdnprobe-server",
+        ratio_target: Some(Target::AtLeast(0.8)),
+    },
+    Paired {
+        comparison: "wrk_256k",
+        title: "5. cdnprobe-server vs nginx, 256 KiB GETs at 64 connections (wrk)",
+        metric: "requests_per_s",
+        unit: "req/s",
+        reference: "nginx",
+        candidate: "cdnprobe-server",
+        ratio_target: Some(Target::AtLeast(0.8)),
+    },
+];
+
+/// The phases both tools report, in the order of a fetch.
+const PHASES: [&str; 5] = ["connect", "tls", "ttfb", "download", "total"];
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse(std::env::args().skip(1))?;
+    let runs: Vec<Run> = read_csv(&args.runs)?;
+    let phases: Vec<PhaseRow> = read_csv(&args.phases)?;
+    let environment: Vec<(String, String)> = read_csv(&args.environment)?;
+
+    let mut markdown = String::new();
+    let mut figures = Vec::new();
+    let mut details = String::new();
+    for paired in &PAIRED {
+        paired_section(paired, &runs, &mut figures, &mut details);
+    }
+    phase_section(&phases, &mut figures, &mut details);
+    single_sections(&runs, &mut figures, &mut details);
+    // Stable: within a comparison, figures keep the order they were found in.
+    figures.sort_by_key(|f| comparison_number(f.comparison));
+
+    write_report(&mut markdown, &environment, &figures, &details);
+    std::fs::create_dir_all(&args.out)?;
+    std::fs::write(args.out.join("report.md"), markdown)?;
+    write_summary_csv(&args.out.join("summary.csv"), &figures)?;
+    for (from, name) in [
+        (&args.runs, "runs.csv"),
+        (&args.phases, "phases.csv"),
+        (&args.environment, "environment.csv"),
+    ] {
+        let to = args.out.join(name);
+        if from.canonicalize()? != to.canonicalize().unwrap_or_default() {
+            std::fs::copy(from, &to).with_context(|| format!("copying {}", from.display()))?;
+        }
+    }
+    Ok(())
+}
+
+struct Args {
+    runs: PathBuf,
+    phases: PathBuf,
+    environment: PathBuf,
+    out: PathBuf,
+}
+
+impl Args {
+    fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Args> {
+        let (mut runs, mut phases, mut environment, mut out) = (None, None, None, None);
+        while let Some(flag) = args.next() {
+            let value = PathBuf::from(args.next().with_context(|| format!("{flag} needs a value"))?);
+            match flag.as_str() {
+                "--runs" => runs = Some(value),
+                "--phases" => phases = Some(value),
+                "--environment" => environment = Some(value),
+                "--out" => out = Some(value),
+                _ => bail!("unknown argument {flag}"),
+            }
+        }
+        let usage = "usage: bench_summary --runs CSV --phases CSV --environment CSV --out DIR";
+        Ok(Args {
+            runs: runs.context(usage)?,
+            phases: phases.context(usage)?,
+            environment: environment.context(usage)?,
+            out: out.context(usage)?,
+        })
+    }
+}
+
+fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| row.with_context(|| format!("{}:{}", path.display(), i + 2)))
+        .collect()
+}
+
+/// The values of one tool's metric in a comparison, by pair.
+fn values(runs: &[Run], comparison: &str, tool: &str, metric: &str) -> BTreeMap<u32, f64> {
+    runs.iter()
+        .filter(|r| r.comparison == comparison && r.tool == tool && r.metric == metric)
+        .map(|r| (r.pair, r.value))
+        .collect()
+}
+
+fn paired_section(paired: &Paired, runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
+    let reference = values(runs, paired.comparison, paired.reference, paired.metric);
+    let candidate = values(runs, paired.comparison, paired.candidate, paired.metric);
+    if reference.is_empty() || candidate.is_empty() {
+        return;
+    }
+    let (rn, cn) = (paired.reference, paired.candidate);
+    let _ = writeln!(out, "\n### {}\n", paired.title);
+    let _ = writeln!(out, "| pair | {rn} ({u}) | {cn} ({u}) | {cn} / {rn} |", u = paired.unit);
+    let _ = writeln!(out, "|---:|---:|---:|---:|");
+    let mut ratios = Vec::new();
+    for (pair, r) in &reference {
+        let Some(c) = candidate.get(pair) else { continue };
+        let ratio = c / r;
+        ratios.push(ratio);
+        let _ = writeln!(out, "| {pair} | {} | {} | {ratio:.3} |", number(*r), number(*c));
+    }
+    let ref_median = median(reference.values().copied().collect());
+    let cand_median = median(candidate.values().copied().collect());
+    let ratio_median = median(ratios.clone());
+    let _ = writeln!(
+        out,
+        "| **median** | **{}** | **{}** | **{ratio_median:.3}** |",
+        number(ref_median),
+        number(cand_median)
+    );
+    figures.push(Figure {
+        comparison: paired.comparison,
+        measure: format!("{rn}, median {}", paired.metric),
+        value: ref_median,
+        unit: paired.unit,
+        target: None,
+    });
+    figures.push(Figure {
+        comparison: paired.comparison,
+        measure: format!("{cn}, median {}", paired.metric),
+        value: cand_median,
+        unit: paired.unit,
+        target: None,
+    });
+    figures.push(Figure {
+        comparison: paired.comparison,
+        measure: format!("{cn} / {rn}, {} (median of pair ratios)", paired.metric),
+        value: ratio_median,
+        unit: "×",
+        target: paired.ratio_target,
+    });
+}
+
+/// Each tool's error against the injected truth, per phase: the median and the 99th percentile
+/// of |measured − injected| over every sample.
+fn phase_section(rows: &[PhaseRow], figures: &mut Vec<Figure>, out: &mut String) {
+    if rows.is_empty() {
+        return;
+    }
+    let samples = rows.iter().filter(|r| r.phase == "total").count();
+    let _ = writeln!(
+        out,
+        "\n### 2. Phase agreement with the injected delays ({samples} samples)\n\n\
+         Error = |measured − injected|, ms. The error includes the real work of each phase on \
+         loopback (TCP handshake, TLS crypto, request processing) and the fixture's timer slack.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| phase | injected (ms) | curl median | curl p99 | cdnprobe median | cdnprobe p99 |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    for phase in PHASES {
+        let errors = |tool: &str| -> Vec<f64> {
+            rows.iter()
+                .filter(|r| r.tool == tool && r.phase == phase)
+                .map(|r| (r.measured_ms - r.injected_ms).abs())
+                .collect()
+        };
+        let (curl, probe) = (errors("curl"), errors("cdnprobe"));
+        if curl.is_empty() || probe.is_empty() {
+            continue;
+        }
+        let injected = rows
+            .iter()
+            .find(|r| r.phase == phase)
+            .map_or(0.0, |r| r.injected_ms);
+        let curl_median = median(curl.clone());
+        let curl_p99 = percentile(curl, 0.99);
+        let probe_median = median(probe.clone());
+        let probe_p99 = percentile(probe, 0.99);
+        let _ = writeln!(
+            out,
+            "| {phase} | {injected} | {curl_median:.3} | {curl_p99:.3} | {probe_median:.3} | {probe_p99:.3} |"
+        );
+        for (tool, stat, value) in [
+            ("curl", "median", curl_median),
+            ("curl", "p99", curl_p99),
+        ] {
+            figures.push(Figure {
+                comparison: "phases",
+                measure: format!("{tool}, {phase} error {stat}"),
+                value,
+                unit: "ms",
+                target: None,
+            });
+        }
+        // The target: within 1 ms (median) and 2 ms (p99), and no worse than curl.
+        figures.push(Figure {
+            comparison: "phases",
+            measure: format!("cdnprobe, {phase} error median (≤ 1 ms and ≤ curl's)"),
+            value: probe_median,
+            unit: "ms",
+            target: Some(Target::AtMost(curl_median.min(1.0))),
+        });
+        figures.push(Figure {
+            comparison: "phases",
+            measure: format!("cdnprobe, {phase} error p99 (≤ 2 ms and ≤ curl's)"),
+            value: probe_p99,
+            unit: "ms",
+            target: Some(Target::AtMost(curl_p99.min(2.0))),
+        });
+    }
+}
+
+/// The comparisons with one tool: run by run, judged on the median run (durations,
+/// throughputs) or the largest (peak memory).
+fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
+    struct Single {
+        comparison: &'static str,
+        title: &'static str,
+        tool: &'static str,
+        metric: &'static str,
+        unit: &'static str,
+        /// Peak memory: the largest run; otherwise the median run.
+        worst_run: bool,
+        scale: f64,
+        target: Option<Target>,
+    }
+    const MIB: f64 = 1.0 / 1024.0;
+    let singles = [
+        Single {
+            comparison: "many_samples",
+            title: "3. cdnprobe, peak resident memory",
+            tool: "cdnprobe",
+            metric: "peak_rss_kib",
+            unit: "MiB",
+            worst_run: true,
+            scale: MIB,
+            target: Some(Target::AtMost(32.0)),
+        },
+        Single {
+            comparison: "many_samples",
+            title: "3. curl, one process per sample, CPU time per sample (context)",
+            tool: "curl-process-per-sample",
+            metric: "cpu_us_per_sample",
+            unit: "µs",
+            worst_run: false,
+            scale: 1.0,
+            target: None,
+        },
+        Single {
+            comparison: "upload_1g",
+            title: "6. cdnprobe-server, 1 GiB upload, throughput",
+            tool: "cdnprobe-server",
+            metric: "throughput_mb_s",
+            unit: "MB/s",
+            worst_run: false,
+            scale: 1.0,
+            target: Some(Target::AtLeast(300.0)),
+        },
+        Single {
+            comparison: "upload_1g",
+            title: "6. cdnprobe-server, 1 GiB upload, peak resident memory",
+            tool: "cdnprobe-server",
+            metric: "peak_rss_kib",
+            unit: "MiB",
+            worst_run: true,
+            scale: MIB,
+            target: Some(Target::AtMost(64.0)),
+        },
+        Single {
+            comparison: "report_1m",
+            title: "7. cdnprobe report over 1,000,000 rows, wall time",
+            tool: "cdnprobe",
+            metric: "wall_s",
+            unit: "s",
+            worst_run: false,
+            scale: 1.0,
+            target: Some(Target::AtMost(3.0)),
+        },
+        Single {
+            comparison: "report_1m",
+            title: "7. cdnprobe report over 1,000,000 rows, peak resident memory",
+            tool: "cdnprobe",
+            metric: "peak_rss_kib",
+            unit: "MiB",
+            worst_run: true,
+            scale: MIB,
+            target: Some(Target::AtMost(256.0)),
+        },
+    ];
+    for single in singles {
+        let by_run = values(runs, single.comparison, single.tool, single.metric);
+        if by_run.is_empty() {
+            continue;
+        }
+        let scaled: Vec<f64> = by_run.values().map(|v| v * single.scale).collect();
+        let (which, value) = if single.worst_run {
+            ("largest run", scaled.iter().copied().fold(f64::MIN, f64::max))
+        } else {
+            ("median run", median(scaled.clone()))
+        };
+        let runs_text: Vec<String> = scaled.iter().map(|v| number(*v)).collect();
+        let _ = writeln!(
+            out,
+            "\n### {}\n\nRuns ({}): {}; {which}: **{} {}**",
+            single.title,
+            single.unit,
+            runs_text.join(", "),
+            number(value),
+            single.unit
+        );
+        figures.push(Figure {
+            comparison: single.comparison,
+            measure: format!("{}, {} ({which})", single.tool, single.metric.replace("_kib", "")),
+            value,
+            unit: single.unit,
+            target: single.target,
+        });
+    }
+}
+
+fn write_report(out: &mut String, environment: &[(String, String)], figures: &[Figure], details: &str) {
+    let get = |key: &str| {
+        environment
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("?", |(_, v)| v.as_str())
+    };
+    let _ = writeln!(out, "# cdnprobe benchmarks: side by side with curl and nginx\n");
+    let _ = writeln!(
+        out,
+        "Reproduce with `benches/compare.sh` (installs nginx, wrk and curl when missing). Every \
+         server and client ran on this one machine over loopback (127.0.0.1); pairs ran \
+         alternately, A B A B. Mode: **{}**, taken {}.\n",
+        get("mode"),
+        get("date")
+    );
+    let _ = writeln!(out, "## Machine and tools\n\n| | |\n|---|---|");
+    for (key, value) in environment {
+        let _ = writeln!(out, "| {key} | {value} |");
+    }
+    let met = figures.iter().filter(|f| f.target.is_some_and(|t| t.met(f.value))).count();
+    let judged = figures.iter().filter(|f| f.target.is_some()).count();
+    let _ = writeln!(out, "\n## Figures and targets ({met} of {judged} targets met)\n");
+    let _ = writeln!(out, "| comparison | measure | figure | target | met |");
+    let _ = writeln!(out, "|---|---|---:|---|:---:|");
+    for f in figures {
+        let (target, met) = match f.target {
+            Some(t) => (t.describe(f.unit), if t.met(f.value) { "yes" } else { "**no**" }),
+            None => (String::new(), ""),
+        };
+        let _ = writeln!(
+            out,
+            "| {}. {} | {} | {} {} | {target} | {met} |",
+            comparison_number(f.comparison),
+            f.comparison,
+            f.measure,
+            number(f.value),
+            f.unit
+        );
+    }
+    let _ = writeln!(out, "\n## Pair by pair and run by run\n{details}");
+}
+
+fn write_summary_csv(path: &Path, figures: &[Figure]) -> anyhow::Result<()> {
+    let mut csv = csv::Writer::from_path(path)?;
+    csv.write_record(["comparison", "measure", "figure", "unit", "target", "met"])?;
+    for f in figures {
+        let (target, met) = match f.target {
+            Some(t) => (t.describe(f.unit), t.met(f.value).to_string()),
+            None => (String::new(), String::new()),
+        };
+        csv.write_record([f.comparison, &f.measure, &format!("{:.3}", f.value), f.unit, &target, &met])?;
+    }
+    csv.flush()?;
+    Ok(())
+}
+
+/// The comparison's number in the issue, which orders the report.
+fn comparison_number(comparison: &str) -> usize {
+    const ORDER: [&str; 7] = [
+        "download_1g",
+        "phases",
+        "many_samples",
+        "serve_1g",
+        "wrk_256k",
+        "upload_1g",
+        "report_1m",
+    ];
+    ORDER
+        .iter()
+        .position(|c| *c == comparison)
+        .map_or(usize::MAX, |i| i + 1)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// Nearest-rank percentile: the smallest value with at least `q` of the values at or below it.
+fn percentile(mut values: Vec<f64>, q: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (q * values.len() as f64).ceil() as usize;
+    values[rank.clamp(1, values.len()) - 1]
+}
+
+/// Three significant digits at least, no more decimals than that needs.
+fn number(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 100.0 {
+        format!("{value:.0}")
+    } else if magnitude >= 10.0 {
+        format!("{value:.1}")
+    } else if magnitude >= 1.0 {
+        format!("{value:.2}")
+    } else {
+        format!("{value:.3}")
+    }
+}
