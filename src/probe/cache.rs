@@ -75,7 +75,8 @@ mod tests {
             .collect()
     }
 
-    /// Recorded from a CloudFront edge in Auckland.
+    /// A CloudFront hit as an edge in Auckland sends it (header names and value formats as
+    /// CloudFront documents them; the ids are made up).
     const CLOUDFRONT_HIT: &[(&str, &str)] = &[
         ("content-type", "video/mp4"),
         ("x-cache", "Hit from cloudfront"),

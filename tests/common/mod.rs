@@ -159,3 +159,23 @@ pub fn assert_quick(phase: &str, value: Option<f64>) {
         "{phase} {ms} ms should be < {FAR_BELOW_MS} ms"
     );
 }
+
+/// Asserts the sample succeeded, `slow` got the injected delay and every other phase of a
+/// fresh HTTPS fetch stayed far below it.
+pub fn assert_delay_only_in(s: &Sample, slow: &str) {
+    assert_eq!(s.error, None, "{s:?}");
+    let phases = [
+        ("dns", s.dns_ms),
+        ("connect", s.connect_ms),
+        ("tls", s.tls_ms),
+        ("ttfb", s.ttfb_ms),
+        ("download", s.download_ms),
+    ];
+    for (phase, value) in phases {
+        if phase == slow {
+            assert_injected(phase, value);
+        } else {
+            assert_quick(phase, value);
+        }
+    }
+}
