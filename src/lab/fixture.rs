@@ -34,6 +34,9 @@ use tokio_rustls::TlsAcceptor;
 /// Body bytes come from this zeroed block, sliced without copying or allocating.
 static ZEROS: [u8; 1 << 20] = [0; 1 << 20];
 
+/// Before a fault: time for the bytes already produced to reach the socket.
+const FLUSH_PAUSE: Duration = Duration::from_millis(5);
+
 /// Server-wide settings.
 #[derive(Clone, Default)]
 pub struct FixtureConfig {
@@ -369,6 +372,11 @@ fn body_stream(len: u64, behaviour: Behaviour, reset: Arc<AtomicBool>) -> Fixtur
         async move {
             let end = fault_at.unwrap_or(len);
             if state.sent >= end {
+                if fault_at.is_some() {
+                    // hyper drops unflushed output when a body fails; give it one turn to
+                    // write what was sent, so the client sees the bytes before the fault.
+                    tokio::time::sleep(FLUSH_PAUSE).await;
+                }
                 match behaviour.fault {
                     _ if fault_at.is_none() => return None,
                     Some(Fault::Short) => return None,
