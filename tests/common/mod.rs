@@ -86,6 +86,15 @@ impl Lab {
         .expect("fixture starts")
     }
 
+    /// A plain-HTTP fixture that keeps every request for inspection.
+    pub async fn http_recording_requests(&self) -> FixtureServer {
+        self.http(FixtureConfig {
+            record_requests: true,
+            ..Default::default()
+        })
+        .await
+    }
+
     /// `run` with the lab's resolver, CA and output file, then `extra` arguments.
     pub fn args(&self, extra: &[&str]) -> Vec<String> {
         let mut args: Vec<String> = vec![
