@@ -236,7 +236,8 @@ impl Plan {
         };
         let tls = TlsSettings::new(args.cacert.as_deref(), args.insecure, http.alpn())
             .map_err(|e| UsageError::new(e.to_string()))?;
-        let dns = dns_settings(&args.resolvers, &config.resolvers, family)?;
+        let needs_dns = targets.iter().any(|t| t.url.domain().is_some());
+        let dns = dns_settings(&args.resolvers, &config.resolvers, family, needs_dns)?;
         let timeout = args
             .timeout
             .or(config.timeout.map(|t| t.0))
@@ -443,15 +444,19 @@ fn dns_settings(
     from_flags: &[String],
     from_config: &[String],
     family: IpFamily,
+    needs_dns: bool,
 ) -> Result<DnsSettings, UsageError> {
     let given = if from_flags.is_empty() {
         from_config
     } else {
         from_flags
     };
-    if given.is_empty() {
-        return DnsSettings::system(family)
-            .map_err(|e| UsageError::new(format!("reading the system DNS configuration: {e}")));
+    if given.is_empty() && needs_dns {
+        return DnsSettings::system(family).map_err(|e| {
+            UsageError::new(format!(
+                "reading the system DNS configuration: {e} (give --resolver IP)"
+            ))
+        });
     }
     let servers = given
         .iter()

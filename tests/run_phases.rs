@@ -2,7 +2,7 @@
 
 mod common;
 
-use cdnprobe::lab::fixture::FixtureConfig;
+use cdnprobe::lab::fixture::{FixtureConfig, FixtureServer};
 use common::*;
 
 #[tokio::test]
@@ -161,4 +161,28 @@ async fn timeout_is_per_sample_not_per_run() {
         .await;
     assert_eq!(rows.len(), 3);
     assert!(rows.iter().all(|s| s.error.is_none()), "{rows:?}");
+}
+
+#[tokio::test]
+async fn ipv6_only_connects_over_ipv6() {
+    let lab = Lab::start();
+    let config = FixtureConfig {
+        host: Some(DUAL_STACK_HOST.into()),
+        ..Default::default()
+    };
+    let server = FixtureServer::start_on("[::1]:0".parse().unwrap(), config)
+        .await
+        .unwrap();
+    // Without -6 the lookup stops at the A record (127.0.0.1), where nothing listens.
+    let s = one_sample(&lab, &server.url("/v.mp4"), &["-6"]).await;
+    assert_eq!(s.error, None);
+    assert_eq!(s.remote_addr, server.addr().to_string());
+}
+
+#[tokio::test]
+async fn http2_flag_over_plain_http_speaks_h2_with_prior_knowledge() {
+    let lab = Lab::start();
+    let server = lab.http(FixtureConfig::default()).await;
+    let s = one_sample(&lab, &server.url("/v.mp4"), &["--http2"]).await;
+    assert_eq!((s.error, s.http_version.as_str()), (None, "2"));
 }

@@ -465,3 +465,56 @@ impl AsyncWrite for ResettableStream {
         self.tcp.is_write_vectored()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_overrides_the_default_behaviour() {
+        let mut behaviour = Behaviour::default();
+        behaviour.apply_query(
+            "bytes=10&status=503&head_delay_ms=7&fault=short&fault_after=3&header=X-Cache:%20HIT&cb=1",
+        );
+        assert_eq!((behaviour.body_len, behaviour.status), (10, 503));
+        assert_eq!(behaviour.head_delay, Duration::from_millis(7));
+        assert_eq!(behaviour.fault, Some(Fault::Short));
+        assert_eq!(behaviour.fault_after, Some(3));
+        assert_eq!(
+            behaviour.headers,
+            [("X-Cache".to_string(), "HIT".to_string())]
+        );
+    }
+
+    #[test]
+    fn rate_and_chunk_delay_select_the_throttle() {
+        let mut behaviour = Behaviour::default();
+        behaviour.apply_query("rate=1000");
+        assert_eq!(behaviour.throttle, Throttle::BytesPerSecond(1000));
+        behaviour.apply_query("chunk_delay_ms=5");
+        assert_eq!(
+            behaviour.throttle,
+            Throttle::ChunkDelay(Duration::from_millis(5))
+        );
+    }
+
+    fn range(value: &'static str, body_len: u64) -> Option<(u64, u64)> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RANGE, HeaderValue::from_static(value));
+        single_range(&headers, body_len)
+    }
+
+    #[test]
+    fn single_ranges_are_clamped_to_the_body() {
+        assert_eq!(range("bytes=0-99", 1000), Some((0, 99)));
+        assert_eq!(range("bytes=900-", 1000), Some((900, 999)));
+        assert_eq!(range("bytes=900-5000", 1000), Some((900, 999)));
+    }
+
+    #[test]
+    fn unsatisfiable_or_malformed_ranges_are_ignored() {
+        assert_eq!(range("bytes=2000-3000", 1000), None);
+        assert_eq!(range("items=0-1", 1000), None);
+        assert_eq!(range("bytes=0-1,5-6", 1000), None);
+    }
+}

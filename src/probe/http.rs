@@ -10,7 +10,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// Large reads for large bodies: hyper's HTTP/1 read buffer may grow to this size.
-const HTTP1_MAX_READ_BUFFER: usize = 4 << 20;
+const HTTP1_MAX_READ_BUFFER: usize = 2 << 20;
 /// HTTP/2 flow-control windows large enough that a fast path is never window-bound.
 const HTTP2_STREAM_WINDOW: u32 = 16 << 20;
 const HTTP2_CONNECTION_WINDOW: u32 = 64 << 20;

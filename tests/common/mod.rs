@@ -23,6 +23,8 @@ pub const FAR_BELOW_MS: f64 = 100.0;
 
 pub const HOST: &str = "cdn.lab.test";
 pub const SLOW_DNS_HOST: &str = "slow-dns.lab.test";
+/// Has both an A (127.0.0.1) and an AAAA (::1) record.
+pub const DUAL_STACK_HOST: &str = "dual.lab.test";
 
 /// DNS for the lab names, a CA and a scratch directory holding its `ca.pem`.
 pub struct Lab {
@@ -36,7 +38,11 @@ impl Lab {
         let loopback = vec![IpAddr::from([127, 0, 0, 1])];
         let dns = DnsServer::start(vec![
             DnsRecord::new(HOST, loopback.clone()),
-            DnsRecord::new(SLOW_DNS_HOST, loopback).with_delay(INJECTED),
+            DnsRecord::new(SLOW_DNS_HOST, loopback.clone()).with_delay(INJECTED),
+            DnsRecord::new(
+                DUAL_STACK_HOST,
+                vec![loopback[0], IpAddr::from(std::net::Ipv6Addr::LOCALHOST)],
+            ),
         ])
         .expect("lab DNS starts");
         let ca = TestCa::new().expect("lab CA");
