@@ -111,14 +111,14 @@ impl Prober {
         let start = Instant::now();
         let fetch = self.attempt(url, headers, reused, resolver, &mut sample, start);
         let outcome = tokio::time::timeout(self.timeout, fetch).await;
-        let failed_at = Instant::now();
+        let ended = Instant::now();
         match outcome {
             Ok(Ok(connection)) => *kept = connection,
             Ok(Err(class)) => sample.error = Some(class),
             Err(_elapsed) => sample.error = Some(ErrorClass::Timeout),
         }
         if sample.total_ms.is_none() {
-            sample.total_ms = Some(ms(start, failed_at));
+            sample.total_ms = Some(ms(start, ended));
         }
         if sample.error.is_none() && sample.status.is_some_and(|status| status >= 400) {
             sample.error = Some(ErrorClass::HttpStatus);
