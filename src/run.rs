@@ -34,6 +34,13 @@ pub const CACHE_BUST_PARAM: &str = "cdnprobe_bust";
 /// Arguments of `cdnprobe run`. Options also settable in `--config` are `Option`s here so that
 /// a flag given on the command line can win over the file.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(after_help = "\
+Each row: started_at, region, target, url (secrets redacted), sample, http_version, status,
+remote_addr, bytes, dns_ms, connect_ms, tls_ms, ttfb_ms, download_ms, total_ms,
+throughput_mbps (megabits/s over download_ms), cache, pop, error.
+
+Exit status: 0 the run finished; 1 every sample of some target failed; 2 bad arguments or
+input files (nothing written); 130 interrupted (every finished row is kept).")]
 pub struct RunArgs {
     /// A target to probe, as LABEL=URL (repeatable), e.g. `--target cloudfront=https://d1234.cloudfront.net/v.mp4`.
     #[arg(long = "target", value_name = "LABEL=URL")]
@@ -569,7 +576,7 @@ fn summary_table(summary: &TargetSummary, target: &Target) -> String {
     );
     let _ = writeln!(
         out,
-        "  {:<10} {:>10} {:>10} {:>10}",
+        "  {:<10} {:>10} {:>10} {:>10}   (successful samples)",
         "phase", "p50 ms", "p90 ms", "p99 ms"
     );
     for (phase, histogram) in &summary.phases {
