@@ -139,7 +139,8 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let finished = tokio::select! {
         result = schedule(&plan, &mut output, &mut totals, &progress) => { result?; true }
-        _ = tokio::signal::ctrl_c() => false,
+        // If the handler cannot be installed, this branch is disabled and Ctrl-C kills as usual.
+        Ok(()) = tokio::signal::ctrl_c() => false,
     };
     progress.finish_and_clear();
     print_summary(&totals, &plan);
