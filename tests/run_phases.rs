@@ -133,14 +133,15 @@ async fn every_sample_is_a_new_connection_by_default() {
     );
 }
 
-#[tokio::test]
-async fn reuse_keeps_one_connection_and_leaves_skipped_phases_empty() {
+/// Three samples with `--reuse` (and `extra` flags) use one connection; the later samples
+/// leave DNS, connect and TLS empty.
+async fn assert_reuse_keeps_one_connection(extra: &[&str]) {
     let lab = Lab::start();
     let server = lab.https(FixtureConfig::default()).await;
     let target = format!("t={}", server.url("/v.mp4"));
-    let (_, rows) = lab
-        .run(&["--samples", "3", "--reuse", "--target", &target])
-        .await;
+    let mut args = vec!["--samples", "3", "--reuse", "--target", &target];
+    args.extend_from_slice(extra);
+    let (_, rows) = lab.run(&args).await;
     assert_eq!(server.connections(), 1);
     assert!(rows[0].dns_ms.is_some() && rows[0].tls_ms.is_some());
     for s in &rows[1..] {
@@ -148,6 +149,16 @@ async fn reuse_keeps_one_connection_and_leaves_skipped_phases_empty() {
         assert!(s.dns_ms.is_none() && s.connect_ms.is_none() && s.tls_ms.is_none());
         assert!(s.ttfb_ms.is_some() && s.download_ms.is_some());
     }
+}
+
+#[tokio::test]
+async fn reuse_keeps_one_http2_connection() {
+    assert_reuse_keeps_one_connection(&[]).await;
+}
+
+#[tokio::test]
+async fn reuse_keeps_one_http1_connection() {
+    assert_reuse_keeps_one_connection(&["--http1.1"]).await;
 }
 
 #[tokio::test]
@@ -185,4 +196,19 @@ async fn http2_flag_over_plain_http_speaks_h2_with_prior_knowledge() {
     let server = lab.http(FixtureConfig::default()).await;
     let s = one_sample(&lab, &server.url("/v.mp4"), &["--http2"]).await;
     assert_eq!((s.error, s.http_version.as_str()), (None, "2"));
+}
+
+#[tokio::test]
+async fn reuse_reconnects_when_the_server_closed_the_connection() {
+    let lab = Lab::start();
+    let server = lab.http(FixtureConfig::default()).await;
+    let target = format!("t={}", server.url("/v.mp4?header=Connection:close"));
+    let (_, rows) = lab
+        .run(&["--samples", "3", "--reuse", "--target", &target])
+        .await;
+    assert_eq!(server.connections(), 3);
+    assert!(
+        rows.iter()
+            .all(|s| s.error.is_none() && s.connect_ms.is_some())
+    );
 }
