@@ -372,16 +372,14 @@ fn body_stream(len: u64, behaviour: Behaviour, reset: Arc<AtomicBool>) -> Fixtur
         async move {
             let end = fault_at.unwrap_or(len);
             if state.sent >= end {
-                if fault_at.is_some() {
-                    // hyper drops unflushed output when a body fails; give it one turn to
-                    // write what was sent, so the client sees the bytes before the fault.
-                    tokio::time::sleep(FLUSH_PAUSE).await;
-                }
-                match behaviour.fault {
-                    _ if fault_at.is_none() => return None,
-                    Some(Fault::Short) => return None,
-                    Some(Fault::Stall) => futures::future::pending::<()>().await,
-                    Some(Fault::Reset) | None => {
+                let fault = behaviour.fault?;
+                // hyper drops unflushed output when a body fails; give it a moment to write
+                // what was sent, so the client sees those bytes before the fault.
+                tokio::time::sleep(FLUSH_PAUSE).await;
+                match fault {
+                    Fault::Short => return None,
+                    Fault::Stall => match std::future::pending::<Infallible>().await {},
+                    Fault::Reset => {
                         reset.store(true, Ordering::SeqCst);
                         let error = io::Error::new(io::ErrorKind::ConnectionReset, "fault: reset");
                         return Some((Err(error), state));
