@@ -5,6 +5,12 @@
 //! (`Instant`). Phases do not overlap; what falls between them (building the request,
 //! spawning the connection task) is the harness's own overhead, the gap between `total_ms`
 //! and the sum of the phases.
+//!
+//! `ttfb_ms` starts when the request is handed to hyper, so it includes writing the request
+//! (microseconds), as curl's `time_starttransfer − time_pretransfer` does. On failure, the
+//! phases finished keep their times, the phase that failed holds the time until it failed
+//! (empty when the failure is the timeout, which cancels it), and `total_ms` runs from the
+//! start to the failure.
 
 pub mod cache;
 pub mod connect;
