@@ -5,6 +5,7 @@
 #   benches/compare.sh --smoke    every comparison, very briefly, tiny files (~1 min): checks the
 #                                 script works; writes to a temporary directory unless --out
 #   benches/compare.sh --out DIR  write the report somewhere else
+#   benches/compare.sh --only 1,3 run only these comparisons (numbers as in the report)
 #
 # Installs nginx, wrk, curl and GNU time with apt-get when missing. Builds release binaries.
 # Pairs run alternately (A B A B …) on the same files; each pair gives one ratio, and the report
@@ -16,6 +17,7 @@ ROOT=$PWD
 
 MODE=full
 OUT=""
+ONLY=1,2,3,4,5,6,7
 while (($#)); do
   case "$1" in
     --smoke) MODE=smoke ;;
@@ -23,8 +25,12 @@ while (($#)); do
       OUT=${2:?--out needs a directory}
       shift
       ;;
+    --only)
+      ONLY=${2:?--only needs a list such as 1,3}
+      shift
+      ;;
     -h | --help)
-      sed -n '2,13p' "$0"
+      sed -n '2,14p' "$0"
       exit 0
       ;;
     *)
@@ -90,9 +96,12 @@ install_missing_tools() {
 
 build() {
   log "building release binaries"
-  cargo build --release --locked --quiet \
+  cargo build --release --locked --quiet --workspace \
     --bin cdnprobe --bin cdnprobe-server \
-    --example bench_fixture --example bench_summary --example report_synthetic_samples
+    --example bench_fixture --example bench_summary
+  if selected 7; then
+    cargo build --release --locked --quiet --example report_synthetic_samples
+  fi
   BIN=$ROOT/target/release
   PROBE=$BIN/cdnprobe
   SERVER=$BIN/cdnprobe-server
@@ -122,7 +131,10 @@ echo "comparison,pair,tool,metric,value" >"$RUNS"
 echo "tool,pair,sample,phase,measured_ms,injected_ms" >"$PHASES"
 echo "key,value" >"$ENVIRONMENT"
 
-record() { echo "$1,$2,$3,$4,$5" >>"$RUNS"; }
+record() {
+  [[ -n $5 ]] || die "no $4 measured for $3 in $1, pair $2"
+  echo "$1,$2,$3,$4,$5" >>"$RUNS"
+}
 environment() { printf '%s,"%s"\n' "$1" "${2//\"/\"\"}" >>"$ENVIRONMENT"; }
 
 now_ns() { date +%s%N; }
@@ -179,7 +191,9 @@ make_files() {
   make_video "$BIG_BYTES" "$WORK/files/big.mp4"
   make_video "$MID_BYTES" "$WORK/files/mid.mp4"
   cp assets/sample.mp4 "$WORK/files/small.mp4"
-  "$BIN/examples/report_synthetic_samples" "$REPORT_ROWS" "$WORK/files/rows.csv"
+  if selected 7; then
+    "$BIN/examples/report_synthetic_samples" "$REPORT_ROWS" "$WORK/files/rows.csv"
+  fi
 }
 
 # --- servers -------------------------------------------------------------------------------------
@@ -252,11 +266,16 @@ curl_download() {
 }
 
 # cdnprobe run, $2 samples of $1 into $3 (extra arguments follow); fails unless every sample
-# succeeded.
+# succeeded. `probe_run timed …` runs it under GNU time.
 probe_run() {
+  local runner=()
+  if [[ $1 == timed ]]; then
+    runner=(timed)
+    shift
+  fi
   local url=$1 samples=$2 csv=$3
   shift 3
-  "$PROBE" run --target "bench=$url" --samples "$samples" --region loopback --out "$csv" "$@" \
+  "${runner[@]}" "$PROBE" run --target "bench=$url" --samples "$samples" --region loopback --out "$csv" "$@" \
     2>>"$WORK/probe.log"
   local ok
   ok=$(awk -F, 'NR > 1 && $7 == 200 && $NF == "" { n++ } END { print n + 0 }' "$csv")
@@ -307,12 +326,12 @@ compare_serving() {
   local server_url=http://127.0.0.1:$SERVER_PORT/api/v1/videos/$BIG_ID
   curl_download "$nginx_url" "$BIG_BYTES" >/dev/null # warm the page cache
   curl_download "$server_url" "$BIG_BYTES" >/dev/null
-  local pair
+  local pair ns
   for pair in $(seq 1 "$PAIRS"); do
-    record serve_1g "$pair" nginx throughput_mb_s \
-      "$(mb_per_s "$BIG_BYTES" "$(curl_download "$nginx_url" "$BIG_BYTES")")"
-    record serve_1g "$pair" cdnprobe-server throughput_mb_s \
-      "$(mb_per_s "$BIG_BYTES" "$(curl_download "$server_url" "$BIG_BYTES")")"
+    ns=$(curl_download "$nginx_url" "$BIG_BYTES")
+    record serve_1g "$pair" nginx throughput_mb_s "$(mb_per_s "$BIG_BYTES" "$ns")"
+    ns=$(curl_download "$server_url" "$BIG_BYTES")
+    record serve_1g "$pair" cdnprobe-server throughput_mb_s "$(mb_per_s "$BIG_BYTES" "$ns")"
   done
 }
 
@@ -344,12 +363,12 @@ compare_download() {
   local url=http://127.0.0.1:$NGINX_PORT/big.mp4
   curl_download "$url" "$BIG_BYTES" >/dev/null
   probe_download "$url" "$BIG_BYTES" >/dev/null
-  local pair
+  local pair ns
   for pair in $(seq 1 "$PAIRS"); do
-    record download_1g "$pair" curl throughput_mb_s \
-      "$(mb_per_s "$BIG_BYTES" "$(curl_download "$url" "$BIG_BYTES")")"
-    record download_1g "$pair" cdnprobe throughput_mb_s \
-      "$(mb_per_s "$BIG_BYTES" "$(probe_download "$url" "$BIG_BYTES")")"
+    ns=$(curl_download "$url" "$BIG_BYTES")
+    record download_1g "$pair" curl throughput_mb_s "$(mb_per_s "$BIG_BYTES" "$ns")"
+    ns=$(probe_download "$url" "$BIG_BYTES")
+    record download_1g "$pair" cdnprobe throughput_mb_s "$(mb_per_s "$BIG_BYTES" "$ns")"
   done
 }
 
@@ -374,7 +393,7 @@ compare_many_samples() {
     record many_samples "$pair" curl peak_rss_kib "$(max_rss_kib)"
 
     rm -f "$csv"
-    timed probe_run "$url" "$SMALL_SAMPLES" "$csv"
+    probe_run timed "$url" "$SMALL_SAMPLES" "$csv"
     record many_samples "$pair" cdnprobe cpu_us_per_sample \
       "$(awk -v s="$(cpu_seconds)" -v n="$SMALL_SAMPLES" 'BEGIN { printf "%.1f", s / n * 1e6 }')"
     record many_samples "$pair" cdnprobe peak_rss_kib "$(max_rss_kib)"
@@ -470,23 +489,28 @@ describe_machine() {
   environment injected "tls $TLS_DELAY_MS ms, head $HEAD_DELAY_MS ms, body $BODY_BYTES bytes in $BODY_CHUNK-byte frames $CHUNK_DELAY_MS ms apart"
 }
 
+selected() { [[ ,$ONLY, == *,$1,* ]]; }
+
 main() {
   install_missing_tools
   build
   make_files
   describe_machine
+  environment comparisons "$ONLY"
   environment load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
   SERVER_DATA=$WORK/server-data
-  start_server "$SERVER_DATA"
   start_nginx
-
-  compare_upload
-  compare_serving
-  compare_requests
-  compare_download
-  compare_many_samples
-  compare_phases
-  compare_report
+  # 4 and 5 serve what 6 uploaded.
+  if selected 4 || selected 5 || selected 6; then
+    start_server "$SERVER_DATA"
+    compare_upload
+  fi
+  if selected 4; then compare_serving; fi
+  if selected 5; then compare_requests; fi
+  if selected 1; then compare_download; fi
+  if selected 3; then compare_many_samples; fi
+  if selected 2; then compare_phases; fi
+  if selected 7; then compare_report; fi
 
   environment load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
   [[ -n $OUT ]] || OUT=$WORK/out

@@ -46,7 +46,8 @@ fn ms(from: Instant, to: Instant) -> f64 {
 fn timing_bookkeeping(c: &mut Criterion) {
     c.bench_function("sample/timing_bookkeeping", |b| {
         b.iter(|| {
-            let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            let started_at =
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
             let marks: [Instant; 6] = std::array::from_fn(|_| Instant::now());
             let sample = Sample {
                 started_at,
@@ -71,7 +72,11 @@ fn csv_row_writing(c: &mut Criterion) {
     let mut group = c.benchmark_group("csv");
     group.throughput(Throughput::Elements(1));
     group.bench_function("write_row", |b| {
-        b.iter(|| writer.serialize(black_box(&sample)).expect("sink accepts rows"))
+        b.iter(|| {
+            writer
+                .serialize(black_box(&sample))
+                .expect("sink accepts rows")
+        })
     });
     group.finish();
 }

@@ -37,7 +37,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
     };
     let millis = |v: String| -> anyhow::Result<Duration> { Ok(Duration::from_millis(v.parse()?)) };
     while let Some(flag) = args.next() {
-        let value = args.next().with_context(|| format!("{flag} needs a value"))?;
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--ca-pem" => options.ca_pem = value.into(),
             "--tls-delay-ms" => options.tls_delay = millis(value)?,

@@ -174,7 +174,10 @@ impl Args {
     fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Args> {
         let (mut runs, mut phases, mut environment, mut out) = (None, None, None, None);
         while let Some(flag) = args.next() {
-            let value = PathBuf::from(args.next().with_context(|| format!("{flag} needs a value"))?);
+            let value = PathBuf::from(
+                args.next()
+                    .with_context(|| format!("{flag} needs a value"))?,
+            );
             match flag.as_str() {
                 "--runs" => runs = Some(value),
                 "--phases" => phases = Some(value),
@@ -219,14 +222,25 @@ fn paired_section(paired: &Paired, runs: &[Run], figures: &mut Vec<Figure>, out:
     }
     let (rn, cn) = (paired.reference, paired.candidate);
     let _ = writeln!(out, "\n### {}\n", paired.title);
-    let _ = writeln!(out, "| pair | {rn} ({u}) | {cn} ({u}) | {cn} / {rn} |", u = paired.unit);
+    let _ = writeln!(
+        out,
+        "| pair | {rn} ({u}) | {cn} ({u}) | {cn} / {rn} |",
+        u = paired.unit
+    );
     let _ = writeln!(out, "|---:|---:|---:|---:|");
     let mut ratios = Vec::new();
     for (pair, r) in &reference {
-        let Some(c) = candidate.get(pair) else { continue };
+        let Some(c) = candidate.get(pair) else {
+            continue;
+        };
         let ratio = c / r;
         ratios.push(ratio);
-        let _ = writeln!(out, "| {pair} | {} | {} | {ratio:.3} |", number(*r), number(*c));
+        let _ = writeln!(
+            out,
+            "| {pair} | {} | {} | {ratio:.3} |",
+            number(*r),
+            number(*c)
+        );
     }
     let ref_median = median(reference.values().copied().collect());
     let cand_median = median(candidate.values().copied().collect());
@@ -301,10 +315,7 @@ fn phase_section(rows: &[PhaseRow], figures: &mut Vec<Figure>, out: &mut String)
             out,
             "| {phase} | {injected} | {curl_median:.3} | {curl_p99:.3} | {probe_median:.3} | {probe_p99:.3} |"
         );
-        for (tool, stat, value) in [
-            ("curl", "median", curl_median),
-            ("curl", "p99", curl_p99),
-        ] {
+        for (tool, stat, value) in [("curl", "median", curl_median), ("curl", "p99", curl_p99)] {
             figures.push(Figure {
                 comparison: "phases",
                 measure: format!("{tool}, {phase} error {stat}"),
@@ -415,7 +426,10 @@ fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
         }
         let scaled: Vec<f64> = by_run.values().map(|v| v * single.scale).collect();
         let (which, value) = if single.worst_run {
-            ("largest run", scaled.iter().copied().fold(f64::MIN, f64::max))
+            (
+                "largest run",
+                scaled.iter().copied().fold(f64::MIN, f64::max),
+            )
         } else {
             ("median run", median(scaled.clone()))
         };
@@ -431,7 +445,11 @@ fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
         );
         figures.push(Figure {
             comparison: single.comparison,
-            measure: format!("{}, {} ({which})", single.tool, single.metric.replace("_kib", "")),
+            measure: format!(
+                "{}, {} ({which})",
+                single.tool,
+                single.metric.replace("_kib", "")
+            ),
             value,
             unit: single.unit,
             target: single.target,
@@ -439,14 +457,22 @@ fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
     }
 }
 
-fn write_report(out: &mut String, environment: &[(String, String)], figures: &[Figure], details: &str) {
+fn write_report(
+    out: &mut String,
+    environment: &[(String, String)],
+    figures: &[Figure],
+    details: &str,
+) {
     let get = |key: &str| {
         environment
             .iter()
             .find(|(k, _)| k == key)
             .map_or("?", |(_, v)| v.as_str())
     };
-    let _ = writeln!(out, "# cdnprobe benchmarks: side by side with curl and nginx\n");
+    let _ = writeln!(
+        out,
+        "# cdnprobe benchmarks: side by side with curl and nginx\n"
+    );
     let _ = writeln!(
         out,
         "Reproduce with `benches/compare.sh` (installs nginx, wrk and curl when missing). Every \
@@ -459,14 +485,23 @@ fn write_report(out: &mut String, environment: &[(String, String)], figures: &[F
     for (key, value) in environment {
         let _ = writeln!(out, "| {key} | {value} |");
     }
-    let met = figures.iter().filter(|f| f.target.is_some_and(|t| t.met(f.value))).count();
+    let met = figures
+        .iter()
+        .filter(|f| f.target.is_some_and(|t| t.met(f.value)))
+        .count();
     let judged = figures.iter().filter(|f| f.target.is_some()).count();
-    let _ = writeln!(out, "\n## Figures and targets ({met} of {judged} targets met)\n");
+    let _ = writeln!(
+        out,
+        "\n## Figures and targets ({met} of {judged} targets met)\n"
+    );
     let _ = writeln!(out, "| comparison | measure | figure | target | met |");
     let _ = writeln!(out, "|---|---|---:|---|:---:|");
     for f in figures {
         let (target, met) = match f.target {
-            Some(t) => (t.describe(f.unit), if t.met(f.value) { "yes" } else { "**no**" }),
+            Some(t) => (
+                t.describe(f.unit),
+                if t.met(f.value) { "yes" } else { "**no**" },
+            ),
             None => (String::new(), ""),
         };
         let _ = writeln!(
@@ -490,7 +525,14 @@ fn write_summary_csv(path: &Path, figures: &[Figure]) -> anyhow::Result<()> {
             Some(t) => (t.describe(f.unit), t.met(f.value).to_string()),
             None => (String::new(), String::new()),
         };
-        csv.write_record([f.comparison, &f.measure, &format!("{:.3}", f.value), f.unit, &target, &met])?;
+        csv.write_record([
+            f.comparison,
+            &f.measure,
+            &format!("{:.3}", f.value),
+            f.unit,
+            &target,
+            &met,
+        ])?;
     }
     csv.flush()?;
     Ok(())
