@@ -1,6 +1,7 @@
 //! Microbenchmarks of the work cdnprobe does once per sample or once per row, so a regression in
 //! any of them shows before it shows in a 10,000-sample run or a 1,000,000-row report:
-//! timing bookkeeping, CSV row writing and reading, histogram recording.
+//! timing bookkeeping, cache-header parsing, CSV row writing and reading, histogram recording,
+//! and the server's Range parsing.
 //!
 //! `cargo bench --bench hot_paths` (release profile). The side-by-side comparison with curl and
 //! nginx is `benches/compare.sh`.
@@ -8,9 +9,11 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use cdnprobe::probe::cache;
 use cdnprobe::sample::{CacheStatus, Sample};
 use cdnprobe::stats::{MsHistogram, Phase};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// A successful sample as `cdnprobe run` writes it for a CloudFront hit over HTTPS.
 fn typical_sample(sample: u64) -> Sample {
@@ -62,6 +65,77 @@ fn timing_bookkeeping(c: &mut Criterion) {
             black_box(sample)
         })
     });
+}
+
+/// A response head as CloudFront, Fastly and Cloudflare send it, with the headers around the
+/// cache ones that the lookups have to skip.
+fn response_headers(cache_headers: &[(&'static str, &'static str)]) -> HeaderMap {
+    let common = [
+        ("content-type", "video/mp4"),
+        ("content-length", "21504"),
+        ("accept-ranges", "bytes"),
+        ("etag", "\"5d41402abc4b2a76b9719d911017c592\""),
+        ("last-modified", "Tue, 24 Nov 2026 21:00:00 GMT"),
+        ("cache-control", "public, max-age=31536000, immutable"),
+        ("date", "Tue, 24 Nov 2026 22:00:00 GMT"),
+        ("server", "AmazonS3"),
+    ];
+    common
+        .iter()
+        .chain(cache_headers)
+        .map(|(name, value)| {
+            (
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            )
+        })
+        .collect()
+}
+
+/// Cache status and POP, read from every response's headers.
+fn cache_header_parsing(c: &mut Criterion) {
+    let cases = [
+        (
+            "cloudfront",
+            response_headers(&[
+                ("x-cache", "Hit from cloudfront"),
+                ("via", "1.1 3f2e1d.cloudfront.net (CloudFront)"),
+                ("x-amz-cf-pop", "AKL50-C1"),
+                ("x-amz-cf-id", "d2VsbCBoZWxsbyB0aGVyZQ=="),
+                ("age", "5123"),
+            ]),
+        ),
+        (
+            "fastly",
+            response_headers(&[
+                ("x-cache", "MISS, HIT"),
+                (
+                    "x-served-by",
+                    "cache-iad-kiad7000025-IAD, cache-syd10147-SYD",
+                ),
+                ("age", "12"),
+            ]),
+        ),
+        (
+            "cloudflare",
+            response_headers(&[
+                ("cf-cache-status", "HIT"),
+                ("cf-ray", "8a1b2c3d4e5f6789-AKL"),
+                ("age", "40"),
+            ]),
+        ),
+        ("origin", response_headers(&[])),
+    ];
+    let mut group = c.benchmark_group("cache_headers");
+    for (name, headers) in &cases {
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                let headers = black_box(headers);
+                black_box((cache::cache_status(headers), cache::pop(headers)))
+            })
+        });
+    }
+    group.finish();
 }
 
 /// One CSV row per sample, serialised the way `cdnprobe run --out` writes it (flushed per row
@@ -147,6 +221,7 @@ fn histogram_recording(c: &mut Criterion) {
 criterion_group!(
     hot_paths,
     timing_bookkeeping,
+    cache_header_parsing,
     csv_row_writing,
     csv_row_reading,
     histogram_recording
