@@ -1,0 +1,156 @@
+//! The decision rule's statistical properties (issue 6), measured on synthetic samples: 1,000
+//! trials per scenario, 30 log-normal samples a side with σ = 0.3 (on the log scale), fixed seeds,
+//! and the check's defaults (p50, 95 % confidence, its resamples and seed).
+//!
+//! `cargo test --test check_statistics -- --nocapture` prints the measured rates.
+
+use std::sync::OnceLock;
+
+use cdnprobe::check::{Inconclusive, Outcome, Rule};
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+
+const TRIALS: usize = 1000;
+const SAMPLES: usize = 30;
+const SIGMA: f64 = 0.3;
+const CANDIDATE_MEDIAN_MS: f64 = 80.0;
+
+/// A true speedup and the `--min-speedup` it is judged against.
+#[derive(Debug, Clone, Copy)]
+struct Scenario {
+    name: &'static str,
+    true_speedup: f64,
+    min_speedup: f64,
+    seed: u64,
+}
+
+const CLEAR_GAIN: Scenario = Scenario {
+    name: "true 2.25× vs --min-speedup 1.5",
+    true_speedup: 2.25,
+    min_speedup: 1.5,
+    seed: 1,
+};
+const NO_GAIN: Scenario = Scenario {
+    name: "true 1.0× vs --min-speedup 1.5",
+    true_speedup: 1.0,
+    min_speedup: 1.5,
+    seed: 2,
+};
+const AT_THRESHOLD: Scenario = Scenario {
+    name: "true 1.5× vs --min-speedup 1.5",
+    true_speedup: 1.5,
+    min_speedup: 1.5,
+    seed: 3,
+};
+const A_A: Scenario = Scenario {
+    name: "A/A (true 1.0×) vs --min-speedup 1.0",
+    true_speedup: 1.0,
+    min_speedup: 1.0,
+    seed: 4,
+};
+
+/// How often each outcome came up, and how often the interval held the true speedup.
+#[derive(Debug, Default)]
+struct Rates {
+    pass: f64,
+    fail: f64,
+    inconclusive: f64,
+    covered: f64,
+}
+
+impl Scenario {
+    /// Runs the scenario once per test binary; tests sharing it wait for the first.
+    fn rates(&'static self) -> &'static Rates {
+        static CACHE: [OnceLock<Rates>; 4] = [const { OnceLock::new() }; 4];
+        CACHE[self.seed as usize - 1].get_or_init(|| self.measure())
+    }
+
+    fn measure(&self) -> Rates {
+        let rule = Rule::default();
+        let mut rng = Pcg64::seed_from_u64(self.seed);
+        let mut counts = Rates::default();
+        let started = std::time::Instant::now();
+        for _ in 0..TRIALS {
+            let baseline = log_normal(&mut rng, CANDIDATE_MEDIAN_MS * self.true_speedup);
+            let candidate = log_normal(&mut rng, CANDIDATE_MEDIAN_MS);
+            let comparison = rule.compare(&baseline, &candidate, self.min_speedup);
+            match comparison.outcome {
+                Outcome::Pass => counts.pass += 1.0,
+                Outcome::Fail => counts.fail += 1.0,
+                Outcome::Inconclusive => counts.inconclusive += 1.0,
+            }
+            if comparison.speedup.contains(self.true_speedup) {
+                counts.covered += 1.0;
+            }
+        }
+        let share = |count: f64| count / TRIALS as f64;
+        let rates = Rates {
+            pass: share(counts.pass),
+            fail: share(counts.fail),
+            inconclusive: share(counts.inconclusive),
+            covered: share(counts.covered),
+        };
+        println!(
+            "{}: pass {:.1} %, fail {:.1} %, inconclusive {:.1} %, interval covers the true speedup {:.1} % ({TRIALS} trials, {:.1} s)",
+            self.name,
+            rates.pass * 100.0,
+            rates.fail * 100.0,
+            rates.inconclusive * 100.0,
+            rates.covered * 100.0,
+            started.elapsed().as_secs_f64()
+        );
+        rates
+    }
+}
+
+/// `SAMPLES` times whose logarithm is normal with standard deviation `SIGMA` around
+/// ln(median_ms) (Box–Muller).
+fn log_normal(rng: &mut Pcg64, median_ms: f64) -> Vec<f64> {
+    (0..SAMPLES)
+        .map(|_| {
+            let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]: ln is finite
+            let u2: f64 = rng.random();
+            let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            median_ms * (SIGMA * z).exp()
+        })
+        .collect()
+}
+
+#[test]
+fn interval_covers_the_true_speedup_in_93_to_97_percent_of_trials() {
+    for scenario in [&CLEAR_GAIN, &NO_GAIN, &AT_THRESHOLD, &A_A] {
+        let covered = scenario.rates().covered;
+        assert!(
+            (0.93..=0.97).contains(&covered),
+            "{}: covered {covered}",
+            scenario.name
+        );
+    }
+}
+
+#[test]
+fn true_speedup_2_25_passes_threshold_1_5_in_at_least_95_percent() {
+    assert!(CLEAR_GAIN.rates().pass >= 0.95, "{:?}", CLEAR_GAIN.rates());
+}
+
+#[test]
+fn no_speedup_fails_threshold_1_5_in_at_least_97_percent() {
+    assert!(NO_GAIN.rates().fail >= 0.97, "{:?}", NO_GAIN.rates());
+}
+
+#[test]
+fn speedup_exactly_at_threshold_passes_in_at_most_5_percent() {
+    assert!(
+        AT_THRESHOLD.rates().pass <= 0.05,
+        "{:?}",
+        AT_THRESHOLD.rates()
+    );
+}
+
+#[test]
+fn a_a_with_inconclusive_pass_fails_in_at_most_5_percent() {
+    let rates = A_A.rates();
+    // With `--inconclusive pass` only a fail outcome fails the check.
+    assert!(Inconclusive::Pass.passes(Outcome::Inconclusive));
+    assert!(rates.fail <= 0.05, "{rates:?}");
+}
