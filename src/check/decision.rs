@@ -93,7 +93,7 @@ impl Default for Rule {
 /// A speedup (`stat(slower) ÷ stat(faster)`), its interval, and how it fared against `limit`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Comparison {
-    pub speedup: Interval,
+    pub interval: Interval,
     pub limit: f64,
     pub outcome: Outcome,
 }
@@ -101,7 +101,7 @@ pub struct Comparison {
 impl Rule {
     /// Both slices must be non-empty (times in ms).
     pub fn compare(&self, baseline_ms: &[f64], candidate_ms: &[f64], limit: f64) -> Comparison {
-        let speedup = bootstrap::speedup_interval(
+        let interval = bootstrap::speedup_interval(
             baseline_ms,
             candidate_ms,
             self.stat,
@@ -110,9 +110,9 @@ impl Rule {
             self.seed,
         );
         Comparison {
-            speedup,
+            interval,
             limit,
-            outcome: judge(&speedup, limit),
+            outcome: judge(&interval, limit),
         }
     }
 }
@@ -243,7 +243,7 @@ pub fn check_region(
     if let Some(regression) = &regression {
         reasons.extend(explain(
             regression,
-            &format!("speedup of {} over the previous run", candidate.label),
+            &format!("{} previous run ÷ this run", candidate.label),
         ));
     }
     let outcome = if sample_problem {
@@ -295,7 +295,7 @@ fn sample_problems(side: &Side, metric: Phase, settings: &Settings) -> Vec<Strin
 
 /// Why a comparison did not pass, in one sentence; nothing when it passed.
 fn explain(comparison: &Comparison, what: &str) -> Option<String> {
-    let Interval { low, high, .. } = comparison.speedup;
+    let Interval { low, high, .. } = comparison.interval;
     let limit = comparison.limit;
     match comparison.outcome {
         Outcome::Pass => None,

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{CheckReport, RegionCheck, Render, headline, interval_cell, side_cell};
+use super::{CheckReport, Comparison, RegionCheck, Render, headline, interval_cell, side_cell};
 
 pub struct Junit;
 
@@ -64,25 +64,28 @@ fn test_case(out: &mut String, check: &RegionCheck) {
         side_cell(&check.candidate)
     );
     if let Some(speedup) = &check.speedup {
-        let _ = write!(
-            numbers,
-            "\nspeedup: {:.3}× {}",
-            speedup.speedup.estimate,
-            interval_cell(speedup)
-        );
+        numbers.push_str(&comparison_line("speedup", speedup));
     }
     if let (Some(previous), Some(regression)) = (&check.previous, &check.regression) {
         let _ = write!(
             numbers,
-            "\nprevious {}: {}\nvs previous: {:.3}× {}",
+            "\nprevious {}: {}",
             previous.label,
-            side_cell(previous),
-            regression.speedup.estimate,
-            interval_cell(regression)
+            side_cell(previous)
         );
+        numbers.push_str(&comparison_line("previous ÷ now", regression));
     }
     let _ = writeln!(out, "      <system-out>{}</system-out>", escape(&numbers));
     out.push_str("    </testcase>\n");
+}
+
+fn comparison_line(name: &str, comparison: &Comparison) -> String {
+    format!(
+        "\n{name}: {:.3}× (interval {}, need ≥ {:.3}×)",
+        comparison.interval.estimate,
+        interval_cell(comparison),
+        comparison.limit
+    )
 }
 
 /// XML text and attribute escaping; control characters other than tab and newline are not

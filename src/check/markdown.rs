@@ -1,7 +1,7 @@
 //! GitHub-flavoured Markdown, made to be appended to `$GITHUB_STEP_SUMMARY`: a heading with the
 //! verdict, the rule, one table, and the reasons a region did not pass.
 
-use super::{CheckReport, Render, conclusion, headline, summary_table};
+use super::{CheckReport, Render, conclusion, headline, reasons, summary_table};
 
 pub struct Markdown;
 
@@ -16,18 +16,10 @@ impl Render for Markdown {
         for row in &rows {
             out.push_str(&table_row(row));
         }
-        let reasons: Vec<String> = report
-            .checks
-            .iter()
-            .flat_map(|check| {
-                check.reasons.iter().map(move |reason| {
-                    format!(
-                        "- **{} {}**: {}\n",
-                        escape(&check.region),
-                        check.metric,
-                        escape(reason)
-                    )
-                })
+        let reasons: Vec<String> = reasons(report)
+            .map(|(check, reason)| {
+                let (region, metric) = (escape(&check.region), check.metric);
+                format!("- **{region} {metric}**: {}\n", escape(reason))
             })
             .collect();
         if !reasons.is_empty() {

@@ -252,11 +252,18 @@ fn summary_table(report: &CheckReport) -> (Vec<String>, Vec<Vec<String>>) {
         format!("{} {stat}", settings.baseline),
         format!("{} {stat}", settings.candidate),
         "speedup".to_owned(),
-        format!("{} % interval", percent(settings.rule.confidence)),
+        format!(
+            "{} % interval, need ≥ {}",
+            percent(settings.rule.confidence),
+            times(settings.min_speedup)
+        ),
     ];
     if with_previous {
         header.push(format!("previous {} {stat}", settings.candidate));
-        header.push("vs previous".to_owned());
+        let limit = settings
+            .max_regression
+            .map_or(1.0, Settings::regression_limit);
+        header.push(format!("previous ÷ now, need ≥ {}", times(limit)));
     }
     header.push("verdict".to_owned());
 
@@ -271,7 +278,7 @@ fn summary_table(report: &CheckReport) -> (Vec<String>, Vec<Vec<String>>) {
                 side_cell(&check.candidate),
                 check
                     .speedup
-                    .map_or("–".to_owned(), |c| times(c.speedup.estimate)),
+                    .map_or("–".to_owned(), |c| times(c.interval.estimate)),
                 check.speedup.map_or("–".to_owned(), |c| interval_cell(&c)),
             ];
             if with_previous {
@@ -289,14 +296,20 @@ fn summary_table(report: &CheckReport) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// Every reason a region and metric did not pass, with its check, in report order.
+fn reasons(report: &CheckReport) -> impl Iterator<Item = (&RegionCheck, &String)> {
+    report
+        .checks
+        .iter()
+        .flat_map(|check| check.reasons.iter().map(move |reason| (check, reason)))
+}
+
 /// One line stating what was compared and the rule, for the top of text and markdown output.
 fn headline(report: &CheckReport) -> String {
     let s = &report.settings;
+    let (baseline, candidate, stat) = (&s.baseline, &s.candidate, s.rule.stat);
     let mut line = format!(
-        "{} vs {}: speedup of the {} must be ≥ {}× with {} % confidence (BCa bootstrap, {} resamples); inconclusive counts as {}",
-        s.candidate,
-        s.baseline,
-        s.rule.stat,
+        "{candidate} vs {baseline}: {baseline} {stat} ÷ {candidate} {stat} must be ≥ {}× with {} % confidence (BCa bootstrap, {} resamples); inconclusive counts as {}",
         s.min_speedup,
         percent(s.rule.confidence),
         s.rule.resamples,
@@ -347,10 +360,9 @@ fn side_cell(side: &decision::SideSummary) -> String {
 
 fn interval_cell(comparison: &Comparison) -> String {
     format!(
-        "{}–{} (need ≥ {})",
-        times(comparison.speedup.low),
-        times(comparison.speedup.high),
-        times(comparison.limit)
+        "{}–{}",
+        times(comparison.interval.low),
+        times(comparison.interval.high)
     )
 }
 

@@ -1,6 +1,6 @@
 //! Plain text for a terminal or a CI log: the rule, an aligned table, the reasons, the verdict.
 
-use super::{CheckReport, Render, conclusion, headline, summary_table};
+use super::{CheckReport, Render, conclusion, headline, reasons, summary_table};
 
 pub struct Text;
 
@@ -27,15 +27,8 @@ impl Render for Text {
         for row in &rows {
             out.push_str(&line(row));
         }
-        let reasons: Vec<String> = report
-            .checks
-            .iter()
-            .flat_map(|check| {
-                check
-                    .reasons
-                    .iter()
-                    .map(move |reason| format!("  {} {}: {reason}\n", check.region, check.metric))
-            })
+        let reasons: Vec<String> = reasons(report)
+            .map(|(check, reason)| format!("  {} {}: {reason}\n", check.region, check.metric))
             .collect();
         if !reasons.is_empty() {
             out.push('\n');
