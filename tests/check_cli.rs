@@ -220,6 +220,37 @@ fn too_few_successful_samples_fail_with_that_reason() {
 }
 
 #[test]
+fn candidate_whose_every_sample_failed_fails_rather_than_erroring() {
+    let dir = probe_dir(&[EU_S3, EU_CDN.errors(30)]);
+    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let check = &json(&output)["checks"][0];
+    assert_eq!(check["outcome"], "fail");
+    assert!(check["speedup"].is_null());
+    assert_eq!(check["reasons"].as_array().unwrap().len(), 2, "{check}");
+}
+
+#[test]
+fn stat_option_picks_the_compared_statistic() {
+    let dir = fast_cdn();
+    let p90 = json(&cdnprobe(
+        dir.path(),
+        &["--min-speedup", "1.5", "--stat", "p90", "--format", "json"],
+    ));
+    let p50 = json(&cdnprobe(
+        dir.path(),
+        &["--min-speedup", "1.5", "--format", "json"],
+    ));
+    assert_eq!(p90["settings"]["stat"], "p90");
+    let baseline_ms = |report: &serde_json::Value| {
+        report["checks"][0]["baseline"]["statistic_ms"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(baseline_ms(&p90) > baseline_ms(&p50));
+}
+
+#[test]
 fn error_rows_count_toward_the_error_rate_but_not_as_times() {
     // Failed rows carry total_ms = 1 ms; were they times, the baseline median would collapse.
     let dir = probe_dir(&[EU_S3.count(40).errors(10), EU_CDN]);

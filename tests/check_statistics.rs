@@ -29,13 +29,26 @@ const NO_GAIN: Scenario = Scenario::new("true 1.0× vs --min-speedup 1.5", 1.0, 
 const AT_THRESHOLD: Scenario = Scenario::new("true 1.5× vs --min-speedup 1.5", 1.5, 1.5, 3);
 const A_A: Scenario = Scenario::new("A/A (true 1.0×) vs --min-speedup 1.0", 1.0, 1.0, 4);
 
-/// How often each outcome came up, and how often the interval held the true speedup.
-#[derive(Debug, Default)]
-struct Rates {
-    pass: f64,
-    fail: f64,
-    inconclusive: f64,
-    covered: f64,
+/// Each trial's outcome, and whether its interval held the true speedup.
+#[derive(Debug)]
+struct Trials {
+    outcomes: Vec<Outcome>,
+    covered: Vec<bool>,
+}
+
+impl Trials {
+    fn share(&self, outcome: Outcome) -> f64 {
+        self.outcomes.iter().filter(|&&o| o == outcome).count() as f64 / TRIALS as f64
+    }
+
+    fn coverage(&self) -> f64 {
+        self.covered.iter().filter(|&&c| c).count() as f64 / TRIALS as f64
+    }
+
+    /// The share of trials in which the check as a whole fails with `--inconclusive policy`.
+    fn failing(&self, policy: Inconclusive) -> f64 {
+        self.outcomes.iter().filter(|&&o| !policy.passes(o)).count() as f64 / TRIALS as f64
+    }
 }
 
 impl Scenario {
@@ -50,46 +63,37 @@ impl Scenario {
     }
 
     /// Runs the scenario once per test binary; tests sharing it wait for the first.
-    fn rates(&'static self) -> &'static Rates {
-        static CACHE: [OnceLock<Rates>; 4] = [const { OnceLock::new() }; 4];
-        CACHE[self.seed as usize - 1].get_or_init(|| self.measure())
+    fn trials(&'static self) -> &'static Trials {
+        static CACHE: [OnceLock<Trials>; 4] = [const { OnceLock::new() }; 4];
+        CACHE[self.seed as usize - 1].get_or_init(|| self.run())
     }
 
-    fn measure(&self) -> Rates {
+    fn run(&self) -> Trials {
         let rule = Rule::default();
         let mut rng = Pcg64::seed_from_u64(self.seed);
-        let mut counts = Rates::default();
         let started = std::time::Instant::now();
-        for _ in 0..TRIALS {
-            let baseline = log_normal(&mut rng, CANDIDATE_MEDIAN_MS * self.true_speedup);
-            let candidate = log_normal(&mut rng, CANDIDATE_MEDIAN_MS);
-            let comparison = rule.compare(&baseline, &candidate, self.min_speedup);
-            match comparison.outcome {
-                Outcome::Pass => counts.pass += 1.0,
-                Outcome::Fail => counts.fail += 1.0,
-                Outcome::Inconclusive => counts.inconclusive += 1.0,
-            }
-            if comparison.interval.contains(self.true_speedup) {
-                counts.covered += 1.0;
-            }
-        }
-        let share = |count: f64| count / TRIALS as f64;
-        let rates = Rates {
-            pass: share(counts.pass),
-            fail: share(counts.fail),
-            inconclusive: share(counts.inconclusive),
-            covered: share(counts.covered),
-        };
+        let (outcomes, covered) = (0..TRIALS)
+            .map(|_| {
+                let baseline = log_normal(&mut rng, CANDIDATE_MEDIAN_MS * self.true_speedup);
+                let candidate = log_normal(&mut rng, CANDIDATE_MEDIAN_MS);
+                let comparison = rule.compare(&baseline, &candidate, self.min_speedup);
+                (
+                    comparison.outcome,
+                    comparison.interval.contains(self.true_speedup),
+                )
+            })
+            .unzip();
+        let trials = Trials { outcomes, covered };
         println!(
             "{}: pass {:.1} %, fail {:.1} %, inconclusive {:.1} %, interval covers the true speedup {:.1} % ({TRIALS} trials, {:.1} s)",
             self.name,
-            rates.pass * 100.0,
-            rates.fail * 100.0,
-            rates.inconclusive * 100.0,
-            rates.covered * 100.0,
+            trials.share(Outcome::Pass) * 100.0,
+            trials.share(Outcome::Fail) * 100.0,
+            trials.share(Outcome::Inconclusive) * 100.0,
+            trials.coverage() * 100.0,
             started.elapsed().as_secs_f64()
         );
-        rates
+        trials
     }
 }
 
@@ -109,10 +113,10 @@ fn log_normal(rng: &mut Pcg64, median_ms: f64) -> Vec<f64> {
 #[test]
 fn interval_covers_the_true_speedup_in_93_to_97_percent_of_trials() {
     for scenario in [&CLEAR_GAIN, &NO_GAIN, &AT_THRESHOLD, &A_A] {
-        let covered = scenario.rates().covered;
+        let coverage = scenario.trials().coverage();
         assert!(
-            (0.93..=0.97).contains(&covered),
-            "{}: covered {covered}",
+            (0.93..=0.97).contains(&coverage),
+            "{}: covered in {coverage}",
             scenario.name
         );
     }
@@ -120,27 +124,20 @@ fn interval_covers_the_true_speedup_in_93_to_97_percent_of_trials() {
 
 #[test]
 fn true_speedup_2_25_passes_threshold_1_5_in_at_least_95_percent() {
-    assert!(CLEAR_GAIN.rates().pass >= 0.95, "{:?}", CLEAR_GAIN.rates());
+    assert!(CLEAR_GAIN.trials().share(Outcome::Pass) >= 0.95);
 }
 
 #[test]
 fn no_speedup_fails_threshold_1_5_in_at_least_97_percent() {
-    assert!(NO_GAIN.rates().fail >= 0.97, "{:?}", NO_GAIN.rates());
+    assert!(NO_GAIN.trials().share(Outcome::Fail) >= 0.97);
 }
 
 #[test]
 fn speedup_exactly_at_threshold_passes_in_at_most_5_percent() {
-    assert!(
-        AT_THRESHOLD.rates().pass <= 0.05,
-        "{:?}",
-        AT_THRESHOLD.rates()
-    );
+    assert!(AT_THRESHOLD.trials().share(Outcome::Pass) <= 0.05);
 }
 
 #[test]
 fn a_a_with_inconclusive_pass_fails_in_at_most_5_percent() {
-    let rates = A_A.rates();
-    // With `--inconclusive pass` only a fail outcome fails the check.
-    assert!(Inconclusive::Pass.passes(Outcome::Inconclusive));
-    assert!(rates.fail <= 0.05, "{rates:?}");
+    assert!(A_A.trials().failing(Inconclusive::Pass) <= 0.05);
 }
