@@ -349,6 +349,19 @@ fn candidate_as_fast_as_before_passes_the_previous_comparison() {
 }
 
 #[test]
+fn previous_run_with_too_few_samples_fails_naming_the_previous_run() {
+    let previous = probe_dir(&[EU_CDN.count(5)]);
+    let now = probe_dir(&[EU_S3, EU_CDN]);
+    let output = against_previous(now.path(), previous.path(), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains("cloudfront (previous run): too few successful samples with total_ms: 5"),
+        "{text}"
+    );
+}
+
+#[test]
 fn previous_without_max_regression_exits_2() {
     let dir = fast_cdn();
     let previous = dir.path().to_str().unwrap();
@@ -628,7 +641,23 @@ fn output_option_writes_the_file_and_nothing_to_stdout() {
     );
     assert_eq!(output.status.code(), Some(0));
     assert!(output.stdout.is_empty());
+    assert_eq!(
+        stderr(&output),
+        "cdnprobe check: PASS: all 2 region/metric checks passed\n"
+    );
     roxmltree::Document::parse(&std::fs::read_to_string(&target).unwrap()).unwrap();
+}
+
+#[test]
+fn output_into_a_missing_directory_exits_2() {
+    let dir = fast_cdn();
+    let target = dir.path().join("no-such-dir").join("verdict.md");
+    let output = cdnprobe(
+        dir.path(),
+        &["--min-speedup", "1.5", "--output", target.to_str().unwrap()],
+    );
+    assert_bad_input(&output, "verdict.md: cannot create the output file");
+    assert!(!target.exists());
 }
 
 #[test]

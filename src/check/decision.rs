@@ -214,11 +214,16 @@ pub fn check_region(
     settings: &Settings,
 ) -> RegionCheck {
     let mut reasons = Vec::new();
-    for side in [Some(&baseline), Some(&candidate), previous.as_ref()]
-        .into_iter()
-        .flatten()
-    {
-        reasons.extend(sample_problems(side, metric, settings));
+    reasons.extend(sample_problems(&baseline, baseline.label, metric, settings));
+    reasons.extend(sample_problems(
+        &candidate,
+        candidate.label,
+        metric,
+        settings,
+    ));
+    if let Some(previous) = &previous {
+        let who = format!("{} (previous run)", previous.label);
+        reasons.extend(sample_problems(previous, &who, metric, settings));
     }
     let sample_problem = !reasons.is_empty();
     let compare = |slower: &Side, faster: &Side, limit: f64| {
@@ -268,14 +273,14 @@ pub fn check_region(
     }
 }
 
-/// Too many failed samples, or too few successful ones, to judge this side.
-fn sample_problems(side: &Side, metric: Phase, settings: &Settings) -> Vec<String> {
+/// Too many failed samples, or too few successful ones, to judge this side (named `who`).
+fn sample_problems(side: &Side, who: &str, metric: Phase, settings: &Settings) -> Vec<String> {
     let mut problems = Vec::new();
     let error_rate = side.errors as f64 / side.rows.max(1) as f64;
     if error_rate > settings.max_error_rate {
         problems.push(format!(
             "{}: error rate {:.1} % is above --max-error-rate {:.1} % ({} of {} samples failed)",
-            side.label,
+            who,
             error_rate * 100.0,
             settings.max_error_rate * 100.0,
             side.errors,
@@ -285,7 +290,7 @@ fn sample_problems(side: &Side, metric: Phase, settings: &Settings) -> Vec<Strin
     if side.times_ms.len() < settings.min_samples {
         problems.push(format!(
             "{}: too few successful samples with {metric}_ms: {} (--min-samples {})",
-            side.label,
+            who,
             side.times_ms.len(),
             settings.min_samples
         ));

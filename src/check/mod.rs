@@ -117,7 +117,11 @@ pub fn execute(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let report = evaluate(&args)?;
     let rendered = args.format.renderer().render(&report);
     match &args.output {
-        Some(path) => write_whole(path, &rendered)?,
+        Some(path) => {
+            write_whole(path, &rendered)?;
+            // The verdict went to a file: leave one line for the CI log.
+            eprintln!("cdnprobe check: {}", conclusion(&report));
+        }
         None => std::io::stdout()
             .write_all(rendered.as_bytes())
             .context("writing the verdict")?,
@@ -206,8 +210,12 @@ fn write_whole(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => std::path::Path::new("."),
     };
-    let mut file = tempfile::NamedTempFile::new_in(directory)
-        .with_context(|| format!("{}: cannot create the output file", path.display()))?;
+    let mut file = tempfile::NamedTempFile::new_in(directory).map_err(|e| {
+        UsageError(format!(
+            "{}: cannot create the output file: {e}",
+            path.display()
+        ))
+    })?;
     file.write_all(contents.as_bytes())
         .with_context(|| format!("{}: writing the verdict", path.display()))?;
     file.persist(path)
