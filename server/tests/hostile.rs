@@ -198,7 +198,6 @@ async fn malformed_ids_are_400() {
         "0123456789abcdef0123456789abcdef0",
         "0123456789abcdef0123456789abcdeg",
         "..%2F..%2Fetc%2Fpasswd",
-        "%2e%2e",
         "0123456789abcdef0123456789abcdef.json",
     ];
     for id in bad {
