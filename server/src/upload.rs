@@ -115,14 +115,20 @@ pub async fn upload(app: &App, request: http::Request<Incoming>) -> Result<Video
         return Err(ApiError::BadRequest("the form has no file part".into()));
     };
 
-    video.pending.finish().await?;
+    let ReceivedVideo {
+        started,
+        filename,
+        size,
+        sha256,
+    } = video;
+    started.pending.finish().await?;
     let record = VideoRecord {
-        id: video.id.to_string(),
-        key: video.key,
-        filename: video.filename,
-        content_type: video.content_type.to_string(),
-        size: video.size,
-        sha256: video.sha256,
+        id: started.id.to_string(),
+        key: started.key,
+        filename,
+        content_type: started.content_type.to_string(),
+        size,
+        sha256,
         created_at: Utc::now(),
         title,
         description,
@@ -145,15 +151,20 @@ fn set_once(slot: &mut Option<String>, name: &str, value: String) -> Result<(), 
     Ok(())
 }
 
-/// A file part written to storage but not yet completed.
-struct ReceivedVideo {
+/// A video recognised by its first bytes, being written under a fresh id.
+struct StartedVideo {
     id: VideoId,
     key: String,
-    filename: String,
     content_type: &'static str,
+    pending: PendingVideo,
+}
+
+/// A whole file part written to storage but not yet completed.
+struct ReceivedVideo {
+    started: StartedVideo,
+    filename: String,
     size: u64,
     sha256: String,
-    pending: PendingVideo,
 }
 
 async fn receive_video(app: &App, mut field: multer::Field<'_>) -> Result<ReceivedVideo, ApiError> {
@@ -161,12 +172,12 @@ async fn receive_video(app: &App, mut field: multer::Field<'_>) -> Result<Receiv
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut head = BytesMut::new();
-    let mut started: Option<(VideoId, String, &'static str, PendingVideo)> = None;
+    let mut started: Option<StartedVideo> = None;
     while let Some(chunk) = field.chunk().await? {
         hasher.update(&chunk);
         size += chunk.len() as u64;
         match &mut started {
-            Some((.., pending)) => pending.write(&chunk).await?,
+            Some(started) => started.pending.write(&chunk).await?,
             None => {
                 head.extend_from_slice(&chunk);
                 if head.len() >= SNIFF_BYTES {
@@ -175,7 +186,7 @@ async fn receive_video(app: &App, mut field: multer::Field<'_>) -> Result<Receiv
             }
         }
     }
-    let (id, key, content_type, pending) = match started {
+    let started = match started {
         Some(started) => started,
         None if head.is_empty() => {
             return Err(ApiError::BadRequest("the file part is empty".into()));
@@ -183,21 +194,15 @@ async fn receive_video(app: &App, mut field: multer::Field<'_>) -> Result<Receiv
         None => start_video(app, &head).await?,
     };
     Ok(ReceivedVideo {
-        id,
-        key,
+        started,
         filename,
-        content_type,
         size,
         sha256: hex::encode(hasher.finalize()),
-        pending,
     })
 }
 
 /// Judges the first bytes, then opens the upload under a fresh id with them already written.
-async fn start_video(
-    app: &App,
-    head: &[u8],
-) -> Result<(VideoId, String, &'static str, PendingVideo), ApiError> {
+async fn start_video(app: &App, head: &[u8]) -> Result<StartedVideo, ApiError> {
     let (content_type, extension) = video_type(head).ok_or_else(|| {
         ApiError::UnsupportedMediaType(
             "the file is not a video (accepted: mp4, mov, m4v, webm, mkv, avi, mpeg-ts)".into(),
@@ -210,13 +215,19 @@ async fn start_video(
         .begin_video(&key, content_type, &app.args.cache_control)
         .await?;
     pending.write(head).await?;
-    Ok((id, key, content_type, pending))
+    Ok(StartedVideo {
+        id,
+        key,
+        content_type,
+        pending,
+    })
 }
 
 /// The video type of a file by its bytes (the name and the client's Content-Type can lie).
 pub fn video_type(head: &[u8]) -> Option<(&'static str, &'static str)> {
     use infer::video;
-    let known: [(fn(&[u8]) -> bool, &str, &str); 6] = [
+    type Matcher = fn(&[u8]) -> bool;
+    let known: [(Matcher, &str, &str); 6] = [
         (video::is_m4v, "video/x-m4v", "m4v"),
         (video::is_mp4, "video/mp4", "mp4"),
         (video::is_mov, "video/quicktime", "mov"),

@@ -286,6 +286,8 @@ async fn moto_endpoint() -> &'static str {
         let watcher = r#"moto_server -H 127.0.0.1 -p "$1" >/dev/null 2>&1 & moto=$!
             while kill -0 "$2" 2>/dev/null && kill -0 "$moto" 2>/dev/null; do sleep 0.5; done
             kill "$moto" 2>/dev/null"#;
+        // Never waited for: the watcher outlives this process on purpose, to stop moto after it.
+        #[allow(clippy::zombie_processes)]
         Command::new("sh")
             .args(["-c", watcher, "sh", &port.to_string(), &std::process::id().to_string()])
             .stdin(Stdio::null())
