@@ -32,9 +32,11 @@ use crate::error::ApiError;
 const READ_PIECE: u64 = 1 << 20;
 const READS_AHEAD: usize = 2;
 
-/// Bytes per multipart part when uploading (S3 needs ≥ 5 MiB for all but the last), and parts
-/// in flight at once: together they bound an upload's memory to about 3 × 8 MiB.
-const UPLOAD_PART: usize = 8 << 20;
+/// Bytes per multipart part when uploading, and parts in flight at once: together they bound
+/// an upload's memory to about 3 parts. S3 needs ≥ 5 MiB for all but the last part; the local
+/// file system writes any size, and smaller parts keep a 1 GiB upload well under 64 MiB of RSS.
+const S3_UPLOAD_PART: usize = 8 << 20;
+const LOCAL_UPLOAD_PART: usize = 2 << 20;
 const PARTS_IN_FLIGHT: usize = 2;
 
 /// Records kept in memory: they never change once written, so a cached one is never stale.
@@ -97,6 +99,7 @@ pub struct Storage {
     store: Arc<dyn ObjectStore>,
     /// S3 keeps Content-Type and Cache-Control with the object; the local file system cannot.
     keeps_attributes: bool,
+    upload_part: usize,
     description: String,
     records: Mutex<HashMap<VideoId, Arc<VideoRecord>>>,
 }
@@ -131,6 +134,11 @@ impl Storage {
         Ok(Self {
             store,
             keeps_attributes,
+            upload_part: if keeps_attributes {
+                S3_UPLOAD_PART
+            } else {
+                LOCAL_UPLOAD_PART
+            },
             description,
             records: Mutex::new(HashMap::new()),
         })
@@ -184,7 +192,8 @@ impl Storage {
         Ok(PendingVideo {
             upload: Some(upload),
             parts: JoinSet::new(),
-            buffer: BytesMut::with_capacity(UPLOAD_PART),
+            buffer: BytesMut::with_capacity(self.upload_part),
+            part_size: self.upload_part,
         })
     }
 
@@ -243,16 +252,17 @@ pub struct PendingVideo {
     upload: Option<Box<dyn MultipartUpload>>,
     parts: JoinSet<object_store::Result<()>>,
     buffer: BytesMut,
+    part_size: usize,
 }
 
 impl PendingVideo {
     pub async fn write(&mut self, mut bytes: &[u8]) -> Result<(), ApiError> {
         while !bytes.is_empty() {
-            let room = UPLOAD_PART - self.buffer.len();
+            let room = self.part_size - self.buffer.len();
             let (now, later) = bytes.split_at(room.min(bytes.len()));
             self.buffer.extend_from_slice(now);
             bytes = later;
-            if self.buffer.len() == UPLOAD_PART {
+            if self.buffer.len() == self.part_size {
                 self.send_part().await?;
             }
         }
@@ -283,7 +293,7 @@ impl PendingVideo {
             }
         }
         let part = self.buffer.split().freeze();
-        self.buffer.reserve(UPLOAD_PART);
+        self.buffer.reserve(self.part_size);
         let upload = self.upload.as_mut().expect("parts are sent before finish");
         self.parts.spawn(upload.put_part(PutPayload::from(part)));
         Ok(())
