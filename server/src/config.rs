@@ -64,6 +64,10 @@ pub struct Args {
     #[arg(long, default_value_t = 30)]
     pub header_read_timeout: u64,
 
+    /// Seconds an upload's body may stall before the upload is cut off (408) and discarded.
+    #[arg(long, default_value_t = 60)]
+    pub body_read_timeout: u64,
+
     /// Seconds open connections get to finish after SIGTERM/SIGINT before the server exits.
     #[arg(long, default_value_t = 30)]
     pub shutdown_grace: u64,

@@ -14,6 +14,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{method} is not allowed here (allowed: {allow})")]
     MethodNotAllowed { method: String, allow: &'static str },
     #[error("storage: {0}")]
@@ -30,6 +32,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Storage(object_store::Error::NotFound { .. }) => StatusCode::NOT_FOUND,
             Self::Storage(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -66,6 +69,9 @@ impl From<multer::Error> for ApiError {
             multer::Error::StreamSizeExceeded { limit } => Self::PayloadTooLarge(format!(
                 "the upload is larger than the limit of {limit} bytes"
             )),
+            multer::Error::StreamReadFailed(cause) if cause.is::<BodyStalled>() => {
+                Self::RequestTimeout(cause.to_string())
+            }
             multer::Error::UnknownField { field_name } => Self::BadRequest(format!(
                 "unknown form field {:?}; expected file, title, description, tags",
                 field_name.as_deref().unwrap_or("")
@@ -74,3 +80,8 @@ impl From<multer::Error> for ApiError {
         }
     }
 }
+
+/// The client stopped sending an upload's body for longer than `--body-read-timeout`.
+#[derive(Debug, thiserror::Error)]
+#[error("the upload stalled: no data for {0:?}")]
+pub struct BodyStalled(pub std::time::Duration);

@@ -6,15 +6,17 @@
 
 use bytes::{Bytes, BytesMut};
 use chrono::Utc;
-use futures::TryStreamExt;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt, TryStreamExt};
 use http::header;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use multer::{Constraints, Multipart, SizeLimit};
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
-use crate::routes::App;
+use crate::error::{ApiError, BodyStalled};
+use crate::routes::{App, BoxError};
 use crate::storage::{PendingVideo, VideoId, VideoRecord};
 
 /// Bytes looked at to recognise a video; smaller files are judged on what they have.
@@ -78,6 +80,7 @@ pub async fn upload(app: &App, request: http::Request<Incoming>) -> Result<Video
         .inspect_ok(move |chunk: &Bytes| {
             uploaded.inc_by(chunk.len() as u64);
         });
+    let body = cut_off_when_stalled(body, Duration::from_secs(app.args.body_read_timeout));
     let constraints = Constraints::new()
         .allowed_fields(vec!["file", "title", "description", "tags"])
         .size_limit(
@@ -142,6 +145,25 @@ pub async fn upload(app: &App, request: http::Request<Incoming>) -> Result<Video
     }
     tracing::info!(id = %record.id, size = record.size, content_type = %record.content_type, "video stored");
     Ok(record)
+}
+
+/// Ends `body` with [`BodyStalled`] when no data arrives for `idle`, so a client that stops
+/// sending cannot hold an upload (and its connection) open forever.
+fn cut_off_when_stalled<E>(
+    body: impl Stream<Item = Result<Bytes, E>> + Send + Unpin,
+    idle: Duration,
+) -> impl Stream<Item = Result<Bytes, BoxError>> + Send
+where
+    E: Into<BoxError>,
+{
+    futures::stream::unfold(Some(body), move |body| async move {
+        let mut body = body?;
+        match tokio::time::timeout(idle, body.next()).await {
+            Ok(Some(chunk)) => Some((chunk.map_err(Into::into), Some(body))),
+            Ok(None) => None,
+            Err(_) => Some((Err(BodyStalled(idle).into()), None)),
+        }
+    })
 }
 
 fn set_once(slot: &mut Option<String>, name: &str, value: String) -> Result<(), ApiError> {

@@ -24,6 +24,7 @@ on_both_backends!(
     upload_of_an_empty_file_is_400_and_stores_nothing,
     upload_that_is_not_multipart_is_400_and_stores_nothing,
     client_disconnecting_mid_upload_leaves_nothing_behind,
+    a_stalled_upload_is_cut_off_with_408_and_stores_nothing,
 );
 
 /// Asserts the status and the JSON error shape, then that storage stays empty.
@@ -159,20 +160,27 @@ async fn upload_that_is_not_multipart_is_400_and_stores_nothing(backend: Backend
     assert_refused(&server, response, StatusCode::BAD_REQUEST).await;
 }
 
-async fn client_disconnecting_mid_upload_leaves_nothing_behind(backend: Backend) {
-    let server = Server::start(backend).await;
+/// Sends an upload's headers (declaring 64 MiB) and the first `bytes` of its video, and leaves
+/// the request unfinished.
+async fn start_unfinished_upload(server: &Server, bytes: &[u8]) -> TcpStream {
     let form = Form::new();
-    let head = form.file_part_head("half.mp4");
     let address = server.base.trim_start_matches("http://");
     let mut socket = TcpStream::connect(address).await.unwrap();
     let request = format!(
-        "POST /api/v1/videos/upload HTTP/1.1\r\nHost: {address}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\r\n{head}",
+        "POST /api/v1/videos/upload HTTP/1.1\r\nHost: {address}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\r\n{}",
         form.content_type(),
-        64 << 20
+        64 << 20,
+        form.file_part_head("half.mp4"),
     );
     socket.write_all(request.as_bytes()).await.unwrap();
+    socket.write_all(bytes).await.unwrap();
+    socket
+}
+
+async fn client_disconnecting_mid_upload_leaves_nothing_behind(backend: Backend) {
+    let server = Server::start(backend).await;
     // More than one upload part, so a multipart upload is under way in storage.
-    socket.write_all(&mp4_like(12 << 20)).await.unwrap();
+    let socket = start_unfinished_upload(&server, &mp4_like(12 << 20)).await;
     let mut waited = Duration::ZERO;
     while server.stored().await.is_empty() {
         assert!(
@@ -183,6 +191,20 @@ async fn client_disconnecting_mid_upload_leaves_nothing_behind(backend: Backend)
         waited += Duration::from_millis(50);
     }
     drop(socket);
+    server.assert_storage_becomes_empty().await;
+}
+
+async fn a_stalled_upload_is_cut_off_with_408_and_stores_nothing(backend: Backend) {
+    let server = Server::start_with(backend, &["--body-read-timeout", "1"]).await;
+    let mut socket = start_unfinished_upload(&server, &mp4_like(100_000)).await;
+    let mut answer = vec![0; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut answer)).await;
+    let read = read
+        .expect("no answer 10 s after the body stalled")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("stalled"), "{answer}");
     server.assert_storage_becomes_empty().await;
 }
 
