@@ -269,4 +269,70 @@ mod tests {
             assert_eq!(parse_range(header, 100), expected, "{header}");
         }
     }
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.clone(), HeaderValue::from_str(value).unwrap()))
+            .collect()
+    }
+
+    const ETAG: &str = "\"abc\"";
+
+    fn modified() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    }
+
+    #[test]
+    fn if_range_matches_only_the_same_strong_etag() {
+        let valid =
+            |value| range_still_valid(&headers(&[(header::IF_RANGE, value)]), ETAG, modified());
+        assert!(valid("\"abc\""));
+        assert!(
+            !valid("W/\"abc\""),
+            "a weak validator never matches If-Range"
+        );
+        assert!(!valid("\"abd\""));
+    }
+
+    #[test]
+    fn if_range_with_a_date_matches_only_last_modified_exactly() {
+        let valid = |time: SystemTime| {
+            let date = httpdate::fmt_http_date(time);
+            range_still_valid(&headers(&[(header::IF_RANGE, &date)]), ETAG, modified())
+        };
+        assert!(valid(modified()));
+        assert!(!valid(modified() + Duration::from_secs(1)));
+        assert!(!valid(modified() - Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn if_none_match_uses_weak_comparison_and_star() {
+        let fresh = |value| {
+            not_modified(
+                &headers(&[(header::IF_NONE_MATCH, value)]),
+                ETAG,
+                modified(),
+            )
+        };
+        assert!(fresh("W/\"abc\""));
+        assert!(fresh("\"x\", \"abc\""));
+        assert!(fresh("*"));
+        assert!(!fresh("\"x\""));
+    }
+
+    #[test]
+    fn if_modified_since_is_ignored_when_if_none_match_is_present() {
+        let since = httpdate::fmt_http_date(modified());
+        assert!(not_modified(
+            &headers(&[(header::IF_MODIFIED_SINCE, &since)]),
+            ETAG,
+            modified()
+        ));
+        let both = headers(&[
+            (header::IF_MODIFIED_SINCE, &since),
+            (header::IF_NONE_MATCH, "\"x\""),
+        ]);
+        assert!(!not_modified(&both, ETAG, modified()));
+    }
 }
