@@ -4,10 +4,10 @@
 //! video at all. The upload is completed, and its record written, only once the whole form
 //! has been read and accepted — any error or disconnect before that leaves nothing stored.
 
-use bytes::{Bytes, BytesMut};
-use chrono::Utc;
 use std::time::Duration;
 
+use bytes::{Bytes, BytesMut};
+use chrono::Utc;
 use futures::{Stream, StreamExt, TryStreamExt};
 use http::header;
 use http_body_util::BodyExt;
@@ -103,7 +103,7 @@ pub async fn upload(app: &App, request: http::Request<Incoming>) -> Result<Video
             "file" => video = Some(receive_video(app, field).await?),
             "title" => set_once(&mut title, "title", field.text().await?)?,
             "description" => set_once(&mut description, "description", field.text().await?)?,
-            _tags => tags.extend(
+            "tags" => tags.extend(
                 field
                     .text()
                     .await?
@@ -112,6 +112,12 @@ pub async fn upload(app: &App, request: http::Request<Incoming>) -> Result<Video
                     .filter(|tag| !tag.is_empty())
                     .map(String::from),
             ),
+            // multer's allowed_fields already refuses other names; a part without one lands here.
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown form field {other:?}; expected file, title, description, tags"
+                )));
+            }
         }
     }
     let Some(video) = video else {
