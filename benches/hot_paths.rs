@@ -12,6 +12,7 @@ use std::time::Instant;
 use cdnprobe::probe::cache;
 use cdnprobe::sample::{CacheStatus, Sample};
 use cdnprobe::stats::{MsHistogram, Phase};
+use cdnprobe_server::stream::parse_range;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
@@ -138,6 +139,25 @@ fn cache_header_parsing(c: &mut Criterion) {
     group.finish();
 }
 
+/// The Range header of every video GET `cdnprobe-server` answers: what players send when they
+/// seek, a suffix range, and the cases that fall back to the whole body.
+fn range_parsing(c: &mut Criterion) {
+    const LEN: u64 = 1 << 30;
+    let mut group = c.benchmark_group("range");
+    for (name, header) in [
+        ("first_last", "bytes=1048576-2097151"),
+        ("open_ended", "bytes=536870912-"),
+        ("suffix", "bytes=-65536"),
+        ("several_ranges", "bytes=0-99,200-299"),
+        ("unsatisfiable", "bytes=2147483648-"),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(parse_range(black_box(header), LEN)))
+        });
+    }
+    group.finish();
+}
+
 /// One CSV row per sample, serialised the way `cdnprobe run --out` writes it (flushed per row
 /// there; here into a sink so only the formatting is measured).
 fn csv_row_writing(c: &mut Criterion) {
@@ -224,6 +244,7 @@ criterion_group!(
     cache_header_parsing,
     csv_row_writing,
     csv_row_reading,
-    histogram_recording
+    histogram_recording,
+    range_parsing
 );
 criterion_main!(hot_paths);
