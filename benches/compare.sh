@@ -251,7 +251,7 @@ upload() {
   code=$(curl -sS -o "$answer" -w '%{http_code}' \
     -F "file=@$1;type=video/mp4" "http://127.0.0.1:$SERVER_PORT/api/v1/videos/upload")
   [[ $code == 201 ]] || die "upload of $1 answered $code: $(cat "$answer")"
-  sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$answer"
+  sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' "$answer"
 }
 
 # --- the tools under test ------------------------------------------------------------------------
@@ -315,14 +315,28 @@ compare_upload() {
     record upload_1g "$run" cdnprobe-server peak_rss_kib "$(peak_rss_kib "$SERVER_PID")"
   done
   MID_ID=$(upload "$WORK/files/mid.mp4")
-  cmp -s "$SERVER_DATA/videos/$BIG_ID.mp4" "$WORK/files/big.mp4" ||
+  BIG_STORED=$(stored_video "$BIG_ID")
+  MID_STORED=$(stored_video "$MID_ID")
+  cmp -s "$SERVER_DATA/videos/$BIG_STORED" "$WORK/files/big.mp4" ||
     die "the stored upload differs from the file sent"
+}
+
+# The file name under $SERVER_DATA/videos/ of the video with id $1 (its record is $1.json).
+stored_video() {
+  local path
+  for path in "$SERVER_DATA/videos/$1".*; do
+    [[ $path == *.json ]] || {
+      basename "$path"
+      return
+    }
+  done
+  die "cdnprobe-server stored no video for id $1 under $SERVER_DATA/videos"
 }
 
 # 4. cdnprobe-server vs nginx (sendfile), the same stored 1 GiB file, downloaded by curl.
 compare_serving() {
   log "4. nginx vs cdnprobe-server: $BIG_BYTES bytes to curl, $PAIRS pairs"
-  local nginx_url=http://127.0.0.1:$NGINX_PORT/videos/$BIG_ID.mp4
+  local nginx_url=http://127.0.0.1:$NGINX_PORT/videos/$BIG_STORED
   local server_url=http://127.0.0.1:$SERVER_PORT/api/v1/videos/$BIG_ID
   curl_download "$nginx_url" "$BIG_BYTES" >/dev/null # warm the page cache
   curl_download "$server_url" "$BIG_BYTES" >/dev/null
@@ -348,7 +362,7 @@ wrk_run() {
 # 5. cdnprobe-server vs nginx, 256 KiB GETs, 64 connections, wrk.
 compare_requests() {
   log "5. nginx vs cdnprobe-server: $MID_BYTES-byte GETs, $WRK_CONNECTIONS connections, wrk ${WRK_SECONDS}s, $PAIRS pairs"
-  local nginx_url=http://127.0.0.1:$NGINX_PORT/videos/$MID_ID.mp4
+  local nginx_url=http://127.0.0.1:$NGINX_PORT/videos/$MID_STORED
   local server_url=http://127.0.0.1:$SERVER_PORT/api/v1/videos/$MID_ID
   local pair
   for pair in $(seq 1 "$PAIRS"); do
