@@ -113,14 +113,20 @@ chmod 755 "$WORK" # nginx's worker may run as another user
 STARTED=()
 
 cleanup() {
-  local pid
+  local status=$? pid
   for pid in "${STARTED[@]}"; do
     kill "$pid" 2>/dev/null || true
   done
   for pid in "${STARTED[@]}"; do
     wait "$pid" 2>/dev/null || true
   done
-  rm -rf "$WORK"
+  if ((status == 0)); then
+    rm -rf "$WORK"
+  else
+    # Keep the logs and measurements for a look; drop the big files.
+    rm -rf "$WORK/files" "$WORK/server-data"
+    echo "compare.sh: failed; logs kept in $WORK" >&2
+  fi
 }
 trap cleanup EXIT
 
@@ -141,11 +147,12 @@ now_ns() { date +%s%N; }
 # Bytes over nanoseconds, as MB/s (10^6 bytes per second).
 mb_per_s() { awk -v b="$1" -v ns="$2" 'BEGIN { printf "%.1f", b / (ns / 1e9) / 1e6 }'; }
 
-# A loopback port nobody listens on.
+# A loopback port nobody listens on, below the kernel's ephemeral range (32768 and up), where
+# outgoing connections could hold it without listening.
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % 22000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return
