@@ -179,17 +179,18 @@ fn font(size: u32) -> TextStyle<'static> {
 /// White background, the title, one legend entry per target, and one panel per region.
 fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    title: &str,
+    chart: Chart,
     data: &ChartData,
 ) -> Result<Vec<DrawingArea<DB, Shift>>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let title = format!("{} — {}", data.title, chart.title().to_lowercase());
     root.fill(&WHITE)?;
     let root = root.margin(12, 12, 16, 16);
     let (heading, body) = root.split_vertically(48);
     let (width, _) = heading.dim_in_pixel();
     heading.draw(&Text::new(
-        title.to_owned(),
+        title,
         (width as i32 / 2, 4),
-        font(30).pos(Pos::new(HPos::Center, VPos::Top)),
+        font(28).pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
     let (legend, body) = body.split_vertically(36);
     draw_legend(&legend, data)?;
@@ -237,8 +238,7 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &ChartDa
 /// Per region, the median of resolve / connection / download / total, one bar per target,
 /// every bar labelled with its value; one y scale for all regions so they compare at a glance.
 fn draw_phases<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData) -> Drawn<DB> {
-    let title = format!("{}: {}", data.title, Chart::Phases.title().to_lowercase());
-    let panels = frame(root, &title, data)?;
+    let panels = frame(root, Chart::Phases, data)?;
     let highest = data
         .summary
         .series
@@ -261,6 +261,7 @@ fn draw_phases<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartDa
                     _ => String::new(),
                 }
             })
+            .x_desc("phase (download = first byte + body)")
             .y_desc("median time (ms)")
             .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()?;
@@ -304,8 +305,7 @@ fn phases_caption(data: &ChartData, region: &str) -> String {
 
 /// Per region, the share of samples whose total time is at most x, as steps on a log time axis.
 fn draw_cdf<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData) -> Drawn<DB> {
-    let title = format!("{}: {}", data.title, Chart::Cdf.title().to_lowercase());
-    let panels = frame(root, &title, data)?;
+    let panels = frame(root, Chart::Cdf, data)?;
     let totals = data
         .summary
         .series
@@ -322,7 +322,7 @@ fn draw_cdf<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData)
             .x_desc("total time (ms, log scale)")
             .y_desc("samples at or below (%)")
             .y_label_formatter(&|y| format!("{y:.0}"))
-            .x_label_formatter(&|x| short_ms(*x))
+            .x_label_formatter(&|x| log_tick(*x))
             .draw()?;
         for series in data.series_of(region) {
             let steps = cdf_steps(series, low);
@@ -347,6 +347,19 @@ fn log_range(low: f64, high: f64) -> (f64, f64) {
     let decade = |ms: f64, round: fn(f64) -> f64| 10f64.powf(round(ms.max(0.001).log10()));
     let (low, high) = (decade(low, f64::floor), decade(high, f64::ceil));
     (low, if high > low { high } else { low * 10.0 })
+}
+
+/// Tick labels on a log axis: 1, 2 and 5 times a power of ten, so they never crowd.
+fn log_tick(ms: f64) -> String {
+    let leading = ms / 10f64.powf(ms.log10().floor());
+    if [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .any(|l| (leading - l).abs() < 1e-6)
+    {
+        short_ms(ms)
+    } else {
+        String::new()
+    }
 }
 
 /// Tick labels on a count axis: whole numbers only.
@@ -382,8 +395,7 @@ const MARKED_POINTS: usize = 200;
 /// Per region, total time of each sample in row order; a long run is drawn as the mean of each
 /// bin with a min–max whisker, so drift and outliers still show.
 fn draw_timeline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData) -> Drawn<DB> {
-    let title = format!("{}: {}", data.title, Chart::Timeline.title().to_lowercase());
-    let panels = frame(root, &title, data)?;
+    let panels = frame(root, Chart::Timeline, data)?;
     let longest = data.summary.series.iter().map(|s| s.timeline.len()).max();
     let x_max = longest.unwrap_or(1).max(2) as f64;
     let y_max = data
