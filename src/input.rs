@@ -41,19 +41,48 @@ pub fn csv_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
     Ok(files)
 }
 
-/// Calls `each` for every sample row of every file, in file order.
+/// Rows parsed per batch handed from the parsing thread to the caller's.
+const BATCH_ROWS: usize = 1024;
+/// Batches parsed ahead of the caller: bounds memory whatever the size of the input.
+const BATCHES_AHEAD: usize = 4;
+
+/// Calls `each` for every sample row of every file, in file order. Parsing runs on its own
+/// thread, a few batches ahead, so a million rows are parsed and summarised at the same time.
 pub fn for_each_sample(
     inputs: &[PathBuf],
     mut each: impl FnMut(&Sample),
 ) -> Result<u64, UsageError> {
-    let mut rows = 0;
-    for path in csv_files(inputs)? {
-        rows += read_file(&path, &mut each)?;
-    }
-    Ok(rows)
+    let files = csv_files(inputs)?;
+    let (send, batches) = std::sync::mpsc::sync_channel::<Vec<Sample>>(BATCHES_AHEAD);
+    std::thread::scope(|scope| {
+        let parser = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH_ROWS);
+            let mut rows = 0;
+            for path in &files {
+                rows += read_file(path, &mut |sample| {
+                    batch.push(sample);
+                    if batch.len() == BATCH_ROWS {
+                        // The receiver lives until this thread ends: sending cannot fail.
+                        let _ = send.send(std::mem::replace(
+                            &mut batch,
+                            Vec::with_capacity(BATCH_ROWS),
+                        ));
+                    }
+                })?;
+            }
+            let _ = send.send(batch);
+            Ok(rows)
+        });
+        for batch in batches {
+            batch.iter().for_each(&mut each);
+        }
+        parser
+            .join()
+            .expect("the CSV parsing thread does not panic")
+    })
 }
 
-fn read_file(path: &Path, each: &mut impl FnMut(&Sample)) -> Result<u64, UsageError> {
+fn read_file(path: &Path, each: &mut impl FnMut(Sample)) -> Result<u64, UsageError> {
     let at = |line: u64, what: String| UsageError(format!("{}:{line}: {what}", path.display()));
     let mut reader = csv::ReaderBuilder::new()
         .from_path(path)
@@ -82,7 +111,7 @@ fn read_file(path: &Path, each: &mut impl FnMut(&Sample)) -> Result<u64, UsageEr
         let sample: Sample = record
             .deserialize(Some(&headers))
             .map_err(|e| at(line, describe(&e, &headers, &record)))?;
-        each(&sample);
+        each(sample);
         rows += 1;
     }
     if rows == 0 {

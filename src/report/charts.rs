@@ -115,19 +115,24 @@ pub fn write_all(dir: &Path, data: &ChartData) -> anyhow::Result<()> {
     register_font();
     for chart in Chart::ALL {
         let png = dir.join(format!("{}.png", chart.name()));
-        let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
-        chart
-            .draw(&root, data)
-            .and_then(|()| root.present())
-            .map_err(|e| anyhow!("{}: {e}", png.display()))?;
+        render(BitMapBackend::new(&png, SIZE), chart, data, &png)?;
         let svg = dir.join(format!("{}.svg", chart.name()));
-        let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
-        chart
-            .draw(&root, data)
-            .and_then(|()| root.present())
-            .map_err(|e| anyhow!("{}: {e}", svg.display()))?;
+        render(SVGBackend::new(&svg, SIZE), chart, data, &svg)?;
     }
     Ok(())
+}
+
+fn render<DB: DrawingBackend>(
+    backend: DB,
+    chart: Chart,
+    data: &ChartData,
+    path: &Path,
+) -> anyhow::Result<()> {
+    let root = backend.into_drawing_area();
+    chart
+        .draw(&root, data)
+        .and_then(|()| root.present())
+        .map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
 /// The font registry is global in plotters; registering once is enough.

@@ -77,13 +77,23 @@ impl Comparison {
     }
 }
 
-/// One bootstrap per (baseline, candidate) pair, spread over the machine's cores: each is
-/// thousands of resamples, and there are regions × phases of them.
+/// One bootstrap per distinct (baseline, candidate) pair, spread over the machine's cores: each
+/// is thousands of resamples, and there are regions × phases of them. Phases that share their
+/// values (`resolve` is `dns`) share the summary, so the same slices are bootstrapped once.
 fn bootstrap_all(pairs: &[(&[f64], &[f64])]) -> Vec<Option<(f64, f64)>> {
+    let same = |a: &(&[f64], &[f64]), b: &(&[f64], &[f64])| {
+        std::ptr::eq(a.0, b.0) && std::ptr::eq(a.1, b.1)
+    };
+    let mut distinct: Vec<(&[f64], &[f64])> = Vec::new();
+    for pair in pairs {
+        if !distinct.iter().any(|d| same(d, pair)) {
+            distinct.push(*pair);
+        }
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = pairs.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = pairs
+    let chunk = distinct.len().div_ceil(threads).max(1);
+    let intervals: Vec<Option<(f64, f64)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = distinct
             .chunks(chunk)
             .map(|chunk| scope.spawn(move || chunk.iter().map(|(b, c)| interval(b, c)).collect()))
             .collect();
@@ -91,7 +101,14 @@ fn bootstrap_all(pairs: &[(&[f64], &[f64])]) -> Vec<Option<(f64, f64)>> {
             .into_iter()
             .flat_map(|worker| -> Vec<_> { worker.join().expect("bootstrap thread panicked") })
             .collect()
-    })
+    });
+    pairs
+        .iter()
+        .map(|pair| {
+            let index = distinct.iter().position(|d| same(d, pair));
+            index.and_then(|i| intervals[i])
+        })
+        .collect()
 }
 
 fn interval(baseline: &[f64], candidate: &[f64]) -> Option<(f64, f64)> {

@@ -181,7 +181,7 @@ fn errors_table(md: &mut String, summary: &Summary, targets: &[&str]) {
     md.push_str(
         "## Errors and cache\n\n| Region | Target | Samples | Errors | Error rate | Cache hits | Cache-hit rate |\n|---|---|---:|---:|---:|---:|---:|\n",
     );
-    for series in ordered(summary, targets) {
+    for series in summary.ordered(targets) {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {:.1} % | {} | {} |",
@@ -204,7 +204,7 @@ fn summary_table(md: &mut String, summary: &Summary, targets: &[&str]) {
     md.push_str(
         "## All phases (summary.csv)\n\n| Region | Target | Phase | Count | p50 | p90 | p99 | Max | Mean |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n",
     );
-    for series in ordered(summary, targets) {
+    for series in summary.ordered(targets) {
         for phase in Phase::ALL {
             let Some(s) = series.stats(phase) else {
                 continue;
@@ -225,15 +225,6 @@ fn summary_table(md: &mut String, summary: &Summary, targets: &[&str]) {
         }
     }
     md.push('\n');
-}
-
-/// Series by region, then in the report's target order.
-fn ordered<'a>(summary: &'a Summary, targets: &'a [&str]) -> impl Iterator<Item = &'a Series> {
-    summary.regions().into_iter().flat_map(move |region| {
-        targets
-            .iter()
-            .filter_map(move |t| summary.series(region, t))
-    })
 }
 
 /// A label inside a Markdown table cell.

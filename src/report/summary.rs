@@ -10,6 +10,19 @@ use crate::stats::{Phase, PhaseStats, PhaseSummary};
 /// Points kept for the timeline chart of one series; longer runs are folded into bins.
 pub const TIMELINE_BINS: usize = 1000;
 
+/// The phases a series keeps a summary for: every phase but `resolve`, which is dns under the
+/// seed's name, so one summary serves both (and its bootstrap runs once).
+const STORED_PHASES: [Phase; 8] = [
+    Phase::Dns,
+    Phase::Connect,
+    Phase::Tls,
+    Phase::Ttfb,
+    Phase::Download,
+    Phase::Total,
+    Phase::Connection,
+    Phase::Transfer,
+];
+
 /// Everything a report needs from the input: series in order of first appearance.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -29,7 +42,7 @@ pub struct Series {
     pub errors: u64,
     /// Successful rows by the CDN's cache status.
     pub cache: CacheCounts,
-    /// Indexed like `Phase::ALL`.
+    /// Indexed like `STORED_PHASES`.
     phases: Vec<PhaseSummary>,
     pub timeline: Timeline,
 }
@@ -106,6 +119,13 @@ impl Summary {
         targets
     }
 
+    /// Series by region, then in `targets` order (the report's legend order).
+    pub fn ordered<'a>(&'a self, targets: &'a [&'a str]) -> impl Iterator<Item = &'a Series> + 'a {
+        self.regions()
+            .into_iter()
+            .flat_map(move |region| targets.iter().filter_map(move |t| self.series(region, t)))
+    }
+
     pub fn has_target(&self, target: &str) -> bool {
         self.series.iter().any(|s| s.target == target)
     }
@@ -125,7 +145,7 @@ impl Series {
             samples: 0,
             errors: 0,
             cache: CacheCounts::default(),
-            phases: (0..Phase::ALL.len() as u64)
+            phases: (0..STORED_PHASES.len() as u64)
                 .map(|phase| PhaseSummary::new(seed * 16 + phase))
                 .collect(),
             timeline: Timeline::default(),
@@ -139,7 +159,7 @@ impl Series {
             self.timeline.skip();
             return;
         }
-        for (phase, summary) in Phase::ALL.iter().zip(&mut self.phases) {
+        for (phase, summary) in STORED_PHASES.iter().zip(&mut self.phases) {
             if let Some(ms) = phase.of(sample) {
                 summary.record(ms);
             }
@@ -157,10 +177,15 @@ impl Series {
     }
 
     pub fn phase(&self, phase: Phase) -> &PhaseSummary {
-        let index = Phase::ALL
+        let stored = if phase == Phase::Resolve {
+            Phase::Dns
+        } else {
+            phase
+        };
+        let index = STORED_PHASES
             .iter()
-            .position(|p| *p == phase)
-            .expect("Phase::ALL lists every phase");
+            .position(|p| *p == stored)
+            .expect("every phase but resolve is stored");
         &self.phases[index]
     }
 

@@ -31,27 +31,25 @@ pub const COMPARISON_COLUMNS: [&str; 11] = [
 pub fn write_summary(summary: &Summary, targets: &[&str], out: impl Write) -> csv::Result<()> {
     let mut csv = csv::Writer::from_writer(out);
     csv.write_record(SUMMARY_COLUMNS)?;
-    for region in summary.regions() {
-        for series in targets.iter().filter_map(|t| summary.series(region, t)) {
-            for phase in Phase::ALL {
-                let mut row = vec![
-                    series.region.clone(),
-                    series.target.clone(),
-                    phase.name().to_owned(),
-                ];
-                let stats = series.stats(phase);
-                row.push(stats.map_or(0, |s| s.count).to_string());
-                row.push(series.errors.to_string());
-                row.extend(
-                    stats
-                        .map(|s| [s.min, s.p50, s.p90, s.p99, s.max, s.mean, s.stddev])
-                        .into_iter()
-                        .flatten()
-                        .map(ms),
-                );
-                row.resize(SUMMARY_COLUMNS.len(), String::new());
-                csv.write_record(&row)?;
-            }
+    for series in summary.ordered(targets) {
+        for phase in Phase::ALL {
+            let mut row = vec![
+                series.region.clone(),
+                series.target.clone(),
+                phase.name().to_owned(),
+            ];
+            let stats = series.stats(phase);
+            row.push(stats.map_or(0, |s| s.count).to_string());
+            row.push(series.errors.to_string());
+            row.extend(
+                stats
+                    .map(|s| [s.min, s.p50, s.p90, s.p99, s.max, s.mean, s.stddev])
+                    .into_iter()
+                    .flatten()
+                    .map(ms),
+            );
+            row.resize(SUMMARY_COLUMNS.len(), String::new());
+            csv.write_record(&row)?;
         }
     }
     csv.flush()?;

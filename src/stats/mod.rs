@@ -145,7 +145,7 @@ impl MsHistogram {
 
 /// Values kept per phase for exact small-run percentiles and for bootstrap intervals: a uniform
 /// random sample of at most this many values (seeded, so reports are reproducible).
-pub const RESERVOIR_CAPACITY: usize = 1000;
+pub const RESERVOIR_CAPACITY: usize = 500;
 
 /// A bounded, seeded, uniform random sample of a stream (Vitter's algorithm R): every value seen
 /// has the same chance `capacity / seen` of being kept.
