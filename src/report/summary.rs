@@ -10,18 +10,18 @@ use crate::stats::{Phase, PhaseStats, PhaseSummary};
 /// Points kept for the timeline chart of one series; longer runs are folded into bins.
 pub const TIMELINE_BINS: usize = 1000;
 
-/// The phases a series keeps a summary for: every phase but `resolve`, which is dns under the
-/// seed's name, so one summary serves both (and its bootstrap runs once).
-const STORED_PHASES: [Phase; 8] = [
-    Phase::Dns,
-    Phase::Connect,
-    Phase::Tls,
-    Phase::Ttfb,
-    Phase::Download,
-    Phase::Total,
-    Phase::Connection,
-    Phase::Transfer,
-];
+/// `resolve` is dns under the seed's name: one summary serves both (and is bootstrapped once).
+fn stored(phase: Phase) -> Phase {
+    match phase {
+        Phase::Resolve => Phase::Dns,
+        other => other,
+    }
+}
+
+/// The phases a series keeps a summary for, in `Phase::ALL` order.
+fn stored_phases() -> impl Iterator<Item = Phase> {
+    Phase::ALL.into_iter().filter(|p| stored(*p) == *p)
+}
 
 /// Everything a report needs from the input: series in order of first appearance.
 #[derive(Debug, Default)]
@@ -42,7 +42,7 @@ pub struct Series {
     pub errors: u64,
     /// Successful rows by the CDN's cache status.
     pub cache: CacheCounts,
-    /// Indexed like `STORED_PHASES`.
+    /// Indexed like `stored_phases()`.
     phases: Vec<PhaseSummary>,
     pub timeline: Timeline,
 }
@@ -145,8 +145,9 @@ impl Series {
             samples: 0,
             errors: 0,
             cache: CacheCounts::default(),
-            phases: (0..STORED_PHASES.len() as u64)
-                .map(|phase| PhaseSummary::new(seed * 16 + phase))
+            phases: (0u64..)
+                .zip(stored_phases())
+                .map(|(index, _)| PhaseSummary::new(seed * 16 + index))
                 .collect(),
             timeline: Timeline::default(),
         }
@@ -159,7 +160,7 @@ impl Series {
             self.timeline.skip();
             return;
         }
-        for (phase, summary) in STORED_PHASES.iter().zip(&mut self.phases) {
+        for (phase, summary) in stored_phases().zip(&mut self.phases) {
             if let Some(ms) = phase.of(sample) {
                 summary.record(ms);
             }
@@ -177,15 +178,9 @@ impl Series {
     }
 
     pub fn phase(&self, phase: Phase) -> &PhaseSummary {
-        let stored = if phase == Phase::Resolve {
-            Phase::Dns
-        } else {
-            phase
-        };
-        let index = STORED_PHASES
-            .iter()
-            .position(|p| *p == stored)
-            .expect("every phase but resolve is stored");
+        let index = stored_phases()
+            .position(|p| p == stored(phase))
+            .expect("every phase is stored or stored as another");
         &self.phases[index]
     }
 
