@@ -402,7 +402,7 @@ const MARKED_POINTS: usize = 200;
 fn draw_timeline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData) -> Drawn<DB> {
     let panels = frame(root, Chart::Timeline, data)?;
     let longest = data.summary.series.iter().map(|s| s.timeline.len()).max();
-    let x_max = longest.unwrap_or(1).max(2) as f64;
+    let x_max = longest.unwrap_or(1).max(1) as f64;
     let y_max = data
         .summary
         .series
@@ -421,6 +421,7 @@ fn draw_timeline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Chart
         let mut chart =
             panel_chart(panel, caption).build_cartesian_2d(0.5f64..x_max + 0.5, 0f64..y_max)?;
         mesh(&mut chart)
+            .disable_x_mesh()
             .x_desc("sample (row order)")
             .y_desc("total time (ms)")
             .x_label_formatter(&|x| whole(*x))

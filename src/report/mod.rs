@@ -32,7 +32,7 @@ pub struct ReportArgs {
     /// Directory to write the report into (created if missing; report files in it are replaced).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Target label of the origin, the side speedups divide [default: s3]
+    /// Target label of the origin: speedup = baseline ÷ candidate [default: s3]
     #[arg(long, value_name = "LABEL")]
     pub baseline: Option<String>,
     /// Target label of the CDN, the side expected to be faster [default: cloudfront]
