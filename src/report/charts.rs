@@ -200,13 +200,10 @@ fn frame<DB: DrawingBackend>(
     let (legend, body) = body.split_vertically(36);
     draw_legend(&legend, data)?;
     let regions = data.summary.regions();
-    let columns = if regions.len() <= 3 {
-        regions.len()
-    } else {
-        (regions.len() as f64).sqrt().ceil() as usize
-    };
-    let rows = regions.len().div_ceil(columns.max(1));
-    Ok(body.split_evenly((rows.max(1), columns.max(1))))
+    // Two panels side by side at most: wider ones keep captions and phase names apart.
+    let columns = regions.len().clamp(1, 2);
+    let rows = regions.len().div_ceil(columns).max(1);
+    Ok(body.split_evenly((rows, columns)))
 }
 
 /// Coloured squares and target names, centred in one line.
