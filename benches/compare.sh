@@ -479,11 +479,13 @@ compare_phases() {
 # 7. cdnprobe report over REPORT_ROWS rows.
 compare_report() {
   log "7. cdnprobe report: $REPORT_ROWS rows, $PAIRS runs"
-  local run
+  local run start end
   for run in $(seq 1 "$PAIRS"); do
     rm -rf "$WORK/report"
+    start=$(now_ns)
     timed "$PROBE" report "$WORK/files/rows.csv" --out "$WORK/report" >/dev/null 2>>"$WORK/report.log"
-    record report_1m "$run" cdnprobe wall_s "$(awk '{ print $1 }' "$WORK/time.txt")"
+    end=$(now_ns)
+    record report_1m "$run" cdnprobe wall_s "$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')"
     record report_1m "$run" cdnprobe peak_rss_kib "$(max_rss_kib)"
   done
 }
