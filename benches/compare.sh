@@ -7,7 +7,8 @@
 #   benches/compare.sh --out DIR  write the report somewhere else
 #   benches/compare.sh --only 1,3 run only these comparisons (numbers as in the report)
 #
-# Installs nginx, wrk, curl and GNU time with apt-get when missing. Builds release binaries.
+# Installs nginx, wrk, curl and GNU time with apt-get when missing. Builds release binaries
+# (the smoke run: dev ones).
 # Pairs run alternately (A B A B …) on the same files; each pair gives one ratio, and the report
 # shows the medians and every pair's ratio. Peak memory is the kernel's high-water mark (VmHWM)
 # of the measured process, CPU time is user + system from GNU time.
@@ -94,15 +95,19 @@ install_missing_tools() {
   NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 }
 
+# Release builds for the measurements; the smoke run only checks the script, so it reuses the
+# dev build the tests already made (dependencies are optimised there too).
 build() {
-  log "building release binaries"
-  cargo build --release --locked --quiet --workspace \
+  local profile=release dir=release
+  [[ $MODE == full ]] || profile=dev dir=debug
+  log "building ($profile)"
+  cargo build --profile "$profile" --locked --quiet --workspace \
     --bin cdnprobe --bin cdnprobe-server \
     --example bench_fixture --example bench_summary
   if selected 7; then
-    cargo build --release --locked --quiet --example report_synthetic_samples
+    cargo build --profile "$profile" --locked --quiet --example report_synthetic_samples
   fi
-  BIN=$ROOT/target/release
+  BIN=$ROOT/target/$dir
   PROBE=$BIN/cdnprobe
   SERVER=$BIN/cdnprobe-server
 }

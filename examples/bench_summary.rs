@@ -72,6 +72,10 @@ struct Paired {
     comparison: &'static str,
     title: &'static str,
     metric: &'static str,
+    /// The metric in words, for the figures table.
+    label: &'static str,
+    /// Multiplies the recorded value into `unit` (KiB → MiB).
+    scale: f64,
     unit: &'static str,
     reference: &'static str,
     candidate: &'static str,
@@ -83,6 +87,8 @@ const PAIRED: [Paired; 5] = [
         comparison: "download_1g",
         title: "1. cdnprobe vs curl, 1 GiB from nginx (throughput)",
         metric: "throughput_mb_s",
+        label: "throughput",
+        scale: 1.0,
         unit: "MB/s",
         reference: "curl",
         candidate: "cdnprobe",
@@ -92,6 +98,8 @@ const PAIRED: [Paired; 5] = [
         comparison: "many_samples",
         title: "3. cdnprobe vs curl, CPU time per sample of a small object",
         metric: "cpu_us_per_sample",
+        label: "CPU time per sample",
+        scale: 1.0,
         unit: "µs",
         reference: "curl",
         candidate: "cdnprobe",
@@ -101,7 +109,9 @@ const PAIRED: [Paired; 5] = [
         comparison: "many_samples",
         title: "3. cdnprobe vs curl, peak resident memory over the run",
         metric: "peak_rss_kib",
-        unit: "KiB",
+        label: "peak resident memory",
+        scale: 1.0 / 1024.0,
+        unit: "MiB",
         reference: "curl",
         candidate: "cdnprobe",
         ratio_target: None,
@@ -110,6 +120,8 @@ const PAIRED: [Paired; 5] = [
         comparison: "serve_1g",
         title: "4. cdnprobe-server vs nginx (sendfile), 1 GiB to curl (throughput)",
         metric: "throughput_mb_s",
+        label: "throughput",
+        scale: 1.0,
         unit: "MB/s",
         reference: "nginx",
         candidate: "cdnprobe-server",
@@ -119,6 +131,8 @@ const PAIRED: [Paired; 5] = [
         comparison: "wrk_256k",
         title: "5. cdnprobe-server vs nginx, 256 KiB GETs at 64 connections (wrk)",
         metric: "requests_per_s",
+        label: "requests/s",
+        scale: 1.0,
         unit: "req/s",
         reference: "nginx",
         candidate: "cdnprobe-server",
@@ -218,8 +232,12 @@ fn values(runs: &[Run], comparison: &str, tool: &str, metric: &str) -> BTreeMap<
 }
 
 fn paired_section(paired: &Paired, runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
-    let reference = values(runs, paired.comparison, paired.reference, paired.metric);
-    let candidate = values(runs, paired.comparison, paired.candidate, paired.metric);
+    let scaled = |tool| {
+        let mut by_pair = values(runs, paired.comparison, tool, paired.metric);
+        by_pair.values_mut().for_each(|v| *v *= paired.scale);
+        by_pair
+    };
+    let (reference, candidate) = (scaled(paired.reference), scaled(paired.candidate));
     if reference.is_empty() || candidate.is_empty() {
         return;
     }
@@ -256,21 +274,21 @@ fn paired_section(paired: &Paired, runs: &[Run], figures: &mut Vec<Figure>, out:
     );
     figures.push(Figure {
         comparison: paired.comparison,
-        measure: format!("{rn}, median {}", paired.metric),
+        measure: format!("{rn}, {} (median)", paired.label),
         value: ref_median,
         unit: paired.unit,
         target: None,
     });
     figures.push(Figure {
         comparison: paired.comparison,
-        measure: format!("{cn}, median {}", paired.metric),
+        measure: format!("{cn}, {} (median)", paired.label),
         value: cand_median,
         unit: paired.unit,
         target: None,
     });
     figures.push(Figure {
         comparison: paired.comparison,
-        measure: format!("{cn} / {rn}, {} (median of pair ratios)", paired.metric),
+        measure: format!("{cn} / {rn}, {} (median of pair ratios)", paired.label),
         value: ratio_median,
         unit: "×",
         target: paired.ratio_target,
@@ -373,6 +391,7 @@ fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
         title: &'static str,
         tool: &'static str,
         metric: &'static str,
+        label: &'static str,
         unit: &'static str,
         /// Peak memory: the largest run; otherwise the median run.
         worst_run: bool,
@@ -386,6 +405,7 @@ fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
             title: "3. cdnprobe, peak resident memory",
             tool: "cdnprobe",
             metric: "peak_rss_kib",
+            label: "peak resident memory",
             unit: "MiB",
             worst_run: true,
             scale: MIB,
@@ -396,6 +416,7 @@ fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
             title: "3. curl, one process per sample, CPU time per sample (context)",
             tool: "curl-process-per-sample",
             metric: "cpu_us_per_sample",
+            label: "CPU time per sample",
             unit: "µs",
             worst_run: false,
             scale: 1.0,
@@ -406,6 +427,7 @@ fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
             title: "6. cdnprobe-server, 1 GiB upload, throughput",
             tool: "cdnprobe-server",
             metric: "throughput_mb_s",
+            label: "throughput",
             unit: "MB/s",
             worst_run: false,
             scale: 1.0,
@@ -416,6 +438,7 @@ fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
             title: "6. cdnprobe-server, 1 GiB upload, peak resident memory",
             tool: "cdnprobe-server",
             metric: "peak_rss_kib",
+            label: "peak resident memory",
             unit: "MiB",
             worst_run: true,
             scale: MIB,
@@ -426,6 +449,7 @@ fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
             title: "7. cdnprobe report over 1,000,000 rows, wall time",
             tool: "cdnprobe",
             metric: "wall_s",
+            label: "wall time",
             unit: "s",
             worst_run: false,
             scale: 1.0,
@@ -436,6 +460,7 @@ fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
             title: "7. cdnprobe report over 1,000,000 rows, peak resident memory",
             tool: "cdnprobe",
             metric: "peak_rss_kib",
+            label: "peak resident memory",
             unit: "MiB",
             worst_run: true,
             scale: MIB,
@@ -468,11 +493,7 @@ fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
         );
         figures.push(Figure {
             comparison: single.comparison,
-            measure: format!(
-                "{}, {} ({which})",
-                single.tool,
-                single.metric.replace("_kib", "")
-            ),
+            measure: format!("{}, {} ({which})", single.tool, single.label),
             value,
             unit: single.unit,
             target: single.target,
