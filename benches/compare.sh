@@ -441,15 +441,12 @@ compare_phases() {
     --chunk-delay-ms "$CHUNK_DELAY_MS" >"$WORK/fixture.url" 2>>"$WORK/fixture.log" &
   STARTED+=("$!")
   local tries=0
-  until (($(wc -l <"$WORK/fixture.url") >= 2)); do
+  until [[ -s $WORK/fixture.url ]]; do
     ((++tries < 200)) || die "the fixture did not start: $(cat "$WORK/fixture.log")"
     sleep 0.05
   done
   local url
   url=$(head -1 "$WORK/fixture.url")
-  local overshoot
-  read -r _ overshoot _ < <(sed -n 2p "$WORK/fixture.url")
-  record phases 0 fixture timer_overshoot_median_ms "$overshoot"
   local truth="connect=0 tls=$TLS_DELAY_MS ttfb=$HEAD_DELAY_MS download=$DOWNLOAD_TRUTH_MS"
   truth+=" total=$((TLS_DELAY_MS + HEAD_DELAY_MS + DOWNLOAD_TRUTH_MS))"
 

@@ -3,10 +3,6 @@
 //! delayed the same known way. Writes the CA certificate (for `--cacert` of curl and cdnprobe),
 //! prints the URL to fetch on stdout and serves until killed.
 //!
-//! Before serving it measures how late the fixture's timer (tokio's, 1 ms ticks) wakes from a
-//! sleep of the head delay, and prints `timer_overshoot_ms MEDIAN MAX` as a second line: the
-//! fixture adds that much to every injected delay, and both tools see it.
-//!
 //! `bench_fixture --ca-pem FILE --tls-delay-ms N --head-delay-ms N --bytes N --chunk N --chunk-delay-ms N`
 //!
 //! The body is paced at `chunk / chunk-delay` bytes per second against the body's start, so the
@@ -60,18 +56,6 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
     Ok(options)
 }
 
-/// How much later than asked `tokio::time::sleep(delay)` returns: median and largest of `n`, ms.
-async fn timer_overshoot(delay: Duration, n: usize) -> (f64, f64) {
-    let mut late = Vec::with_capacity(n);
-    for _ in 0..n {
-        let start = std::time::Instant::now();
-        tokio::time::sleep(delay).await;
-        late.push((start.elapsed().saturating_sub(delay)).as_secs_f64() * 1e3);
-    }
-    late.sort_by(f64::total_cmp);
-    (late[n / 2], late[n - 1])
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let options = parse(std::env::args().skip(1))?;
@@ -96,11 +80,9 @@ async fn main() -> anyhow::Result<()> {
         },
         ..FixtureConfig::default()
     };
-    let (median, max) = timer_overshoot(options.head_delay, 20).await;
     let server = FixtureServer::start(config).await?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "{}", server.url("/video.mp4"))?;
-    writeln!(stdout, "timer_overshoot_ms {median:.3} {max:.3}")?;
     stdout.flush()?;
     std::future::pending::<()>().await;
     Ok(())
