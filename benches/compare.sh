@@ -545,6 +545,13 @@ main() {
   mkdir -p "$OUT"
   "$BIN/examples/bench_summary" --runs "$RUNS" --phases "$PHASES" \
     --environment "$ENVIRONMENT" --out "$OUT"
+  # Every comparison that ran must have figures in the report.
+  local n
+  for n in 1 2 3 4 5 6 7; do
+    if selected "$n" && ! grep -q "^| $n\. " "$OUT/report.md"; then
+      die "comparison $n has no figures in $OUT/report.md"
+    fi
+  done
   log "report written to $OUT"
   [[ $MODE == full ]] || sed -n '1,200p' "$OUT/report.md"
 }

@@ -140,6 +140,23 @@ const PAIRED: [Paired; 5] = [
     },
 ];
 
+/// The environment keys that describe the machine and the tools; the rest are parameters.
+const MACHINE_KEYS: [&str; 13] = [
+    "mode",
+    "date",
+    "cores",
+    "cpu",
+    "memory",
+    "kernel",
+    "nginx",
+    "curl",
+    "wrk",
+    "rustc",
+    "cdnprobe",
+    "load_before",
+    "load_after",
+];
+
 /// The phases both tools report, in the order of a fetch.
 const PHASES: [&str; 5] = ["connect", "tls", "ttfb", "download", "total"];
 
@@ -520,9 +537,53 @@ fn write_report(
         get("date")
     );
     let _ = writeln!(out, "## Machine and tools\n\n| | |\n|---|---|");
-    for (key, value) in environment {
-        let _ = writeln!(out, "| {key} | {value} |");
+    for key in MACHINE_KEYS {
+        let _ = writeln!(out, "| {key} | {} |", get(key));
     }
+    let _ = writeln!(
+        out,
+        "\nThe load averages (1, 5, 15 min) before and after tell how busy the machine was: \
+         every figure below shares its {} cores with whatever else ran.",
+        get("cores")
+    );
+    let _ = write!(
+        out,
+        "\n## How each figure was taken\n\n\
+         1. **Download.** `cdnprobe run --samples 1` against `curl -o /dev/null`, the same \
+         {big}-byte file from nginx (one worker, sendfile). Throughput = bytes / wall-clock time \
+         of the whole process, start-up included, for both.\n\
+         2. **Phase agreement.** `cdnprobe::lab::fixture` over HTTPS injects {injected}. \
+         {phase_samples} samples per tool per pair: curl one process per sample, cdnprobe one \
+         run with a fresh connection per sample. curl's phases come from `-w`: connect = \
+         time_connect − time_namelookup, tls = time_appconnect − time_connect, ttfb = \
+         time_starttransfer − time_appconnect, download = time_total − time_starttransfer, \
+         total = time_total.\n\
+         3. **Many samples.** {small_samples} samples of a {small}-byte MP4 from nginx, a new \
+         TCP connection each: `cdnprobe run --samples N` against one curl process given the URL \
+         N times with `Connection: close` (so it reconnects each time). CPU = user + system time \
+         (GNU time) / N; memory = the process's peak resident set. For context, curl run once \
+         per sample ({curl_process_samples} times), as shell scripts usually do.\n\
+         4. **Serving.** curl downloads the very file cdnprobe-server stored ({big} bytes), from \
+         nginx (sendfile) and from cdnprobe-server (`GET /api/v1/videos/ID`).\n\
+         5. **Requests/s.** `wrk -t1 -c{connections} -d{seconds}s` on the stored {mid}-byte \
+         video, from each server. nginx has one worker process (one core); cdnprobe-server runs \
+         tokio's default, one worker thread per core; wrk itself needs most of a core.\n\
+         6. **Upload.** `curl -F file=@…` posts a {big}-byte video to a freshly started \
+         cdnprobe-server (local disk, default settings). Throughput = bytes / curl's wall time; \
+         memory = the server's peak resident set (VmHWM) after the upload.\n\
+         7. **Report.** `cdnprobe report FILE --out DIR` on {rows} synthetic rows \
+         (`examples/report_synthetic_samples`); wall time and peak resident set.\n",
+        big = get("big_bytes"),
+        mid = get("mid_bytes"),
+        small = get("small_bytes"),
+        injected = get("injected"),
+        phase_samples = get("phase_samples"),
+        small_samples = get("small_samples"),
+        curl_process_samples = get("curl_process_samples"),
+        connections = get("wrk_connections"),
+        seconds = get("wrk_seconds"),
+        rows = get("report_rows"),
+    );
     let met = figures
         .iter()
         .filter(|f| f.target.is_some_and(|t| t.met(f.value)))
