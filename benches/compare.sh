@@ -209,16 +209,17 @@ make_files() {
 }
 
 # --- servers -------------------------------------------------------------------------------------
-# nginx, one worker, sendfile, serving the generated files at / and cdnprobe-server's stored
-# videos at /videos/ (the very files cdnprobe-server streams).
+# nginx with $1 worker processes and sendfile, serving the generated files at / and
+# cdnprobe-server's stored videos at /videos/ (the very files cdnprobe-server streams).
+# Sets NGINX_PORT.
 start_nginx() {
+  local workers=$1 dir=$WORK/nginx-$1 user=""
   NGINX_PORT=$(free_port)
-  local dir=$WORK/nginx user=""
   mkdir -p "$dir"
   ((EUID == 0)) && user="user root root;"
   cat >"$dir/nginx.conf" <<EOF
 $user
-worker_processes 1;
+worker_processes $workers;
 daemon off;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
@@ -243,8 +244,7 @@ http {
 }
 EOF
   "$NGINX" -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" &
-  NGINX_PID=$!
-  STARTED+=("$NGINX_PID")
+  STARTED+=("$!")
   wait_for_port "$NGINX_PORT"
 }
 
@@ -371,15 +371,21 @@ wrk_run() {
   record wrk_256k "$pair" "$tool" requests_per_s "$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
 }
 
-# 5. cdnprobe-server vs nginx, 256 KiB GETs, 64 connections, wrk.
+# 5. cdnprobe-server vs nginx, 256 KiB GETs, 64 connections, wrk. cdnprobe-server has a worker
+#    thread per core, so nginx with as many workers runs too, for context.
 compare_requests() {
   log "5. nginx vs cdnprobe-server: $MID_BYTES-byte GETs, $WRK_CONNECTIONS connections, wrk ${WRK_SECONDS}s, $PAIRS pairs"
   local nginx_url=http://127.0.0.1:$NGINX_PORT/videos/$MID_STORED
   local server_url=http://127.0.0.1:$SERVER_PORT/api/v1/videos/$MID_ID
+  local one_worker_port=$NGINX_PORT
+  start_nginx "$(nproc)"
+  local nginx_cores_url=http://127.0.0.1:$NGINX_PORT/videos/$MID_STORED
+  NGINX_PORT=$one_worker_port
   local pair
   for pair in $(seq 1 "$PAIRS"); do
     wrk_run "$pair" nginx "$nginx_url"
     wrk_run "$pair" cdnprobe-server "$server_url"
+    wrk_run "$pair" nginx-worker-per-core "$nginx_cores_url"
   done
 }
 
@@ -527,7 +533,7 @@ main() {
   environment comparisons "$ONLY"
   environment load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
   SERVER_DATA=$WORK/server-data
-  start_nginx
+  start_nginx 1
   # 4 and 5 serve what 6 uploaded.
   if selected 4 || selected 5 || selected 6; then
     start_server "$SERVER_DATA"
