@@ -5,7 +5,8 @@
 #   benches/compare.sh --smoke    every comparison, very briefly, tiny files (~1 min): checks the
 #                                 script works; writes to a temporary directory unless --out
 #   benches/compare.sh --out DIR  write the report somewhere else
-#   benches/compare.sh --only 1,3 run only these comparisons (numbers as in the report)
+#   benches/compare.sh --only 1,3 run only these comparisons (numbers as in the report; `hot`
+#                                 is the criterion microbenchmarks, full mode only)
 #
 # Installs nginx, wrk, curl and GNU time with apt-get when missing. Builds release binaries
 # (the smoke run: dev ones).
@@ -18,7 +19,7 @@ ROOT=$PWD
 
 MODE=full
 OUT=""
-ONLY=1,2,3,4,5,6,7
+ONLY=1,2,3,4,5,6,7,hot
 while (($#)); do
   case "$1" in
     --smoke) MODE=smoke ;;
@@ -31,7 +32,7 @@ while (($#)); do
       shift
       ;;
     -h | --help)
-      sed -n '2,14p' "$0"
+      sed -n '2,15p' "$0"
       exit 0
       ;;
     *)
@@ -498,6 +499,16 @@ compare_report() {
   done
 }
 
+# The criterion microbenchmarks (benches/hot_paths.rs), briefly, into their own directory so
+# the report lists exactly this run's. Full mode only; the smoke run checks they compile.
+run_microbenchmarks() {
+  log "hot paths: criterion microbenchmarks"
+  rm -rf "$WORK/criterion"
+  CRITERION_HOME=$WORK/criterion cargo bench --locked --quiet --bench hot_paths -- \
+    --noplot --warm-up-time 1 --measurement-time 3 >"$WORK/criterion.log" 2>&1 ||
+    die "cargo bench failed: $(tail -5 "$WORK/criterion.log")"
+}
+
 describe_machine() {
   environment mode "$MODE"
   environment date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -549,8 +560,13 @@ main() {
   environment load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
   [[ -n $OUT ]] || OUT=$WORK/out
   mkdir -p "$OUT"
+  local criterion=()
+  if [[ $MODE == full ]] && selected hot; then
+    run_microbenchmarks
+    criterion=(--criterion "$WORK/criterion")
+  fi
   "$BIN/examples/bench_summary" --runs "$RUNS" --phases "$PHASES" \
-    --environment "$ENVIRONMENT" --out "$OUT"
+    --environment "$ENVIRONMENT" --out "$OUT" "${criterion[@]}"
   # Every comparison that ran must have figures in the report.
   local n
   for n in 1 2 3 4 5 6 7; do

@@ -2,7 +2,9 @@
 //! figure with its target), `summary.csv` (the same figures, one per row), and copies of the raw
 //! `runs.csv`, `phases.csv` and `environment.csv`.
 //!
-//! `bench_summary --runs runs.csv --phases phases.csv --environment environment.csv --out DIR`
+//! `bench_summary --runs runs.csv --phases phases.csv --environment environment.csv --out DIR
+//! [--criterion DIR]`; with `--criterion` (criterion's output directory of a `cargo bench --bench
+//! hot_paths` run), also `microbenchmarks.csv` and a section on the hot paths.
 //!
 //! Paired comparisons are judged on the median of the pair-by-pair ratios (each pair ran back to
 //! back, so drift in the machine's load hits both sides of a ratio alike). Peak memory is judged
@@ -191,6 +193,7 @@ fn main() -> anyhow::Result<()> {
     let phases: Vec<PhaseRow> = read_csv(&args.phases)?;
     let environment: Vec<(String, String)> = read_csv(&args.environment)?;
 
+    std::fs::create_dir_all(&args.out)?;
     let mut markdown = String::new();
     let mut figures = Vec::new();
     let mut details = String::new();
@@ -202,8 +205,13 @@ fn main() -> anyhow::Result<()> {
     // Stable: within a comparison, figures keep the order they were found in.
     figures.sort_by_key(|f| comparison_number(f.comparison));
 
+    if let Some(dir) = &args.criterion {
+        let micro = read_criterion(dir)?;
+        write_microbenchmarks_csv(&args.out.join("microbenchmarks.csv"), &micro)?;
+        microbenchmark_section(&micro, &mut details);
+    }
+
     write_report(&mut markdown, &environment, &figures, &details);
-    std::fs::create_dir_all(&args.out)?;
     std::fs::write(args.out.join("report.md"), markdown)?;
     write_summary_csv(&args.out.join("summary.csv"), &figures)?;
     for (from, name) in [
@@ -224,11 +232,13 @@ struct Args {
     phases: PathBuf,
     environment: PathBuf,
     out: PathBuf,
+    criterion: Option<PathBuf>,
 }
 
 impl Args {
     fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Args> {
         let (mut runs, mut phases, mut environment, mut out) = (None, None, None, None);
+        let mut criterion = None;
         while let Some(flag) = args.next() {
             let value = PathBuf::from(
                 args.next()
@@ -239,6 +249,7 @@ impl Args {
                 "--phases" => phases = Some(value),
                 "--environment" => environment = Some(value),
                 "--out" => out = Some(value),
+                "--criterion" => criterion = Some(value),
                 _ => bail!("unknown argument {flag}"),
             }
         }
@@ -248,6 +259,7 @@ impl Args {
             phases: phases.context(usage)?,
             environment: environment.context(usage)?,
             out: out.context(usage)?,
+            criterion,
         })
     }
 }
@@ -663,6 +675,75 @@ fn write_summary_csv(path: &Path, figures: &[Figure]) -> anyhow::Result<()> {
     }
     csv.flush()?;
     Ok(())
+}
+
+/// One criterion benchmark: its id (`group/function`), the median time of one iteration, and
+/// how many elements (rows, samples) one iteration handles.
+struct Microbenchmark {
+    id: String,
+    median_ns: f64,
+    elements: u64,
+}
+
+/// Every `GROUP/FUNCTION/new/` result under criterion's output directory, sorted by id.
+fn read_criterion(dir: &Path) -> anyhow::Result<Vec<Microbenchmark>> {
+    let mut found = Vec::new();
+    for group in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let group = group?.path();
+        if !group.is_dir() || group.ends_with("report") {
+            continue;
+        }
+        for function in std::fs::read_dir(&group)? {
+            let new = function?.path().join("new");
+            let (Ok(benchmark), Ok(estimates)) = (
+                std::fs::read_to_string(new.join("benchmark.json")),
+                std::fs::read_to_string(new.join("estimates.json")),
+            ) else {
+                continue;
+            };
+            let benchmark: serde_json::Value = serde_json::from_str(&benchmark)?;
+            let estimates: serde_json::Value = serde_json::from_str(&estimates)?;
+            found.push(Microbenchmark {
+                id: benchmark["full_id"].as_str().unwrap_or("?").to_string(),
+                median_ns: estimates["median"]["point_estimate"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN),
+                elements: benchmark["throughput"]["Elements"].as_u64().unwrap_or(1),
+            });
+        }
+    }
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(found)
+}
+
+fn write_microbenchmarks_csv(path: &Path, micro: &[Microbenchmark]) -> anyhow::Result<()> {
+    let mut csv = csv::Writer::from_path(path)?;
+    csv.write_record([
+        "benchmark",
+        "median_ns_per_iteration",
+        "elements_per_iteration",
+    ])?;
+    for m in micro {
+        csv.write_record([
+            &m.id,
+            &format!("{:.1}", m.median_ns),
+            &m.elements.to_string(),
+        ])?;
+    }
+    csv.flush()?;
+    Ok(())
+}
+
+fn microbenchmark_section(micro: &[Microbenchmark], out: &mut String) {
+    let _ = writeln!(
+        out,
+        "\n### Hot paths (criterion, `cargo bench --bench hot_paths`)\n\n\
+         | benchmark | median per element |\n|---|---:|"
+    );
+    for m in micro {
+        let per_element = m.median_ns / m.elements as f64;
+        let _ = writeln!(out, "| {} | {} ns |", m.id, number(per_element));
+    }
 }
 
 /// The comparison's number in the issue, which orders the report.
