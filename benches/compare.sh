@@ -49,7 +49,7 @@ if [[ $MODE == full ]]; then
   PAIRS=5
   SMALL_SAMPLES=10000       # comparison 3
   CURL_PROCESS_SAMPLES=1000 # comparison 3, one curl process per sample (context only)
-  PHASE_SAMPLES=20          # comparison 2, per tool per pair
+  PHASE_SAMPLES=40          # comparison 2, per tool per pair
   WRK_SECONDS=5
   REPORT_ROWS=1000000       # comparison 7
   OUT=${OUT:-reports/bench}
@@ -520,7 +520,7 @@ describe_machine() {
   environment curl "$(curl --version | head -1)"
   environment wrk "$(wrk --version 2>&1 | head -1 | sed 's/ Copyright.*//' || true)"
   environment rustc "$(rustc --version)"
-  environment cdnprobe "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  environment cdnprobe "$(git describe --always --dirty 2>/dev/null || echo unknown)"
   environment big_bytes "$BIG_BYTES"
   environment mid_bytes "$MID_BYTES"
   environment small_bytes "$(stat -c %s "$WORK/files/small.mp4")"
