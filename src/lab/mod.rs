@@ -4,6 +4,8 @@
 pub mod dns;
 pub mod edge;
 pub mod fixture;
+pub mod front;
 pub mod link;
+pub mod listening;
 pub mod regions;
 pub mod tls;
