@@ -7,5 +7,6 @@ pub mod fixture;
 pub mod front;
 pub mod link;
 pub mod listening;
+pub mod region_lab;
 pub mod regions;
 pub mod tls;

@@ -109,6 +109,33 @@ pub async fn fetch(
 ) -> Fetched {
     let stream = TcpStream::connect(addr).await.unwrap();
     stream.set_nodelay(true).unwrap();
+    exchange(stream, method, path, headers).await
+}
+
+/// A TLS handshake with `addr` as `server_name`, then one HTTP/1.1 GET. Returns how long the
+/// handshake took and the fetch.
+pub async fn fetch_tls(
+    addr: SocketAddr,
+    server_name: &str,
+    config: Arc<rustls::ClientConfig>,
+    path: &str,
+) -> (Duration, Fetched) {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let name = rustls::pki_types::ServerName::try_from(server_name.to_owned()).unwrap();
+    let started = Instant::now();
+    let tls = tokio_rustls::TlsConnector::from(config)
+        .connect(name, stream)
+        .await
+        .unwrap();
+    let handshake = started.elapsed();
+    (handshake, exchange(tls, "GET", path, &[]).await)
+}
+
+async fn exchange<S>(stream: S, method: &str, path: &str, headers: &[(&str, &str)]) -> Fetched
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .unwrap();
