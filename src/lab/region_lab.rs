@@ -11,6 +11,7 @@
 //! fetches from S3 cross the long path; its hits stay on the near side.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use super::dns::{DnsRecord, DnsServer};
 use super::edge::{Edge, EdgeCounts};
@@ -54,6 +55,18 @@ impl RegionPaths {
     }
 }
 
+/// TLS record size of the lab's hosts. A client can read a record only once all of it has crossed
+/// the link; with 16 KiB records a response head shares its record with the body and arrives
+/// only after the body's first 16 KiB, which moves download time into `ttfb`. Small records, as
+/// CDNs send at the start of a connection, let the head through after one round trip.
+const TLS_RECORD_BYTES: usize = 1400;
+
+fn small_records(config: Arc<rustls::ServerConfig>) -> Arc<rustls::ServerConfig> {
+    let mut config = (*config).clone();
+    config.max_fragment_size = Some(TLS_RECORD_BYTES);
+    Arc::new(config)
+}
+
 /// A running region. Dropping it closes every port it opened; the origin server is the caller's.
 pub struct RegionLab {
     paths: RegionPaths,
@@ -74,8 +87,8 @@ impl RegionLab {
         origin: SocketAddr,
         paths: RegionPaths,
     ) -> Result<Self, LabError> {
-        let origin_tls = ca.server_config(&[ORIGIN_HOST], ALPN_HTTP1)?; // S3 speaks HTTP/1.1
-        let edge_tls = ca.server_config(&[EDGE_HOST], ALPN_H2_AND_HTTP1)?;
+        let origin_tls = small_records(ca.server_config(&[ORIGIN_HOST], ALPN_HTTP1)?); // as S3
+        let edge_tls = small_records(ca.server_config(&[EDGE_HOST], ALPN_H2_AND_HTTP1)?);
 
         let origin_front = TlsFront::start(origin_tls, origin).await?;
         let far_link = Link::start(origin_front.local_addr(), paths.origin.link).await?;
