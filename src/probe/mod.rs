@@ -1,2 +1,329 @@
 //! One timed fetch: DNS (hickory-resolver), TCP (tokio), TLS (tokio-rustls), HTTP (hyper client
 //! connection API). Produces one `Sample`.
+//!
+//! Each phase is timed around exactly the operation it names, with the monotonic clock
+//! (`Instant`). Phases do not overlap; what falls between them (building the request,
+//! spawning the connection task) is the harness's own overhead, the gap between `total_ms`
+//! and the sum of the phases.
+//!
+//! `ttfb_ms` starts when the request is handed to hyper, so it includes writing the request
+//! (microseconds), as curl's `time_starttransfer − time_pretransfer` does. On failure, the
+//! phases finished keep their times, the phase that failed holds the time until it failed
+//! (empty when the failure is the timeout, which cancels it), and `total_ms` runs from the
+//! start to the failure.
+
+pub mod cache;
+pub mod connect;
+pub mod dns;
+pub mod http;
+pub mod redact;
+
+use std::error::Error as StdError;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use ::http::{HeaderMap, HeaderValue, Request, header};
+use bytes::Bytes;
+use http_body_util::Empty;
+use url::Url;
+
+pub use self::connect::{TlsSettings, TlsSetupError};
+pub use self::dns::{DnsSettings, IpFamily};
+use self::http::Sender;
+use crate::sample::{ErrorClass, Sample};
+
+/// Which HTTP version to speak.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HttpChoice {
+    /// HTTPS: offer h2 and http/1.1 by ALPN, speak what the server picks. HTTP: 1.1.
+    #[default]
+    Auto,
+    /// `--http1.1`.
+    Http1,
+    /// `--http2`: offered alone by ALPN; over plain HTTP, h2 with prior knowledge.
+    Http2,
+}
+
+impl HttpChoice {
+    pub fn alpn(self) -> &'static [&'static [u8]] {
+        match self {
+            HttpChoice::Auto => &[b"h2", b"http/1.1"],
+            HttpChoice::Http1 => &[b"http/1.1"],
+            HttpChoice::Http2 => &[b"h2"],
+        }
+    }
+}
+
+/// Everything a fetch needs besides the URL; built once per run.
+#[derive(Clone)]
+pub struct Prober {
+    pub dns: DnsSettings,
+    pub family: IpFamily,
+    pub tls: TlsSettings,
+    pub http: HttpChoice,
+    /// Per sample, from the start of the DNS lookup to the last body byte.
+    pub timeout: Duration,
+    /// Stop reading the body after this many bytes.
+    pub max_bytes: Option<u64>,
+}
+
+/// An open connection kept between samples with `--reuse`.
+pub struct Connection {
+    sender: Sender,
+    remote_addr: SocketAddr,
+}
+
+/// Fetches `url` once as a first-time viewer (fresh lookup, connection and handshake) and
+/// returns the sample; `target`, `region` and `sample` are left for the caller.
+pub async fn probe_url(prober: &Prober, url: &Url, headers: &HeaderMap) -> Sample {
+    prober.fetch(url, headers, &mut None).await
+}
+
+impl Prober {
+    /// Fetches `url` with extra request `headers`. With a connection in `kept` (`--reuse`), it
+    /// is used if still open, and the phases not performed stay empty; a fresh connection is
+    /// left in `kept` for the next sample when the response was read to its end.
+    pub async fn fetch(
+        &self,
+        url: &Url,
+        headers: &HeaderMap,
+        kept: &mut Option<Connection>,
+    ) -> Sample {
+        let mut sample = Sample {
+            url: redact::redact_url(url),
+            ..Sample::default()
+        };
+        let mut reused = kept.take();
+        if let Some(connection) = &mut reused
+            && !connection.sender.is_usable().await
+        {
+            reused = None;
+        }
+        // Built before the clock starts: setting the resolver up is not part of the lookup.
+        let resolver = match (&reused, literal_ip(url)) {
+            (None, None) => match self.dns.fresh_resolver() {
+                Ok(resolver) => Some(resolver),
+                Err(_) => {
+                    sample.started_at = now_rfc3339();
+                    sample.error = Some(ErrorClass::Dns);
+                    return sample;
+                }
+            },
+            _ => None,
+        };
+
+        sample.started_at = now_rfc3339();
+        let start = Instant::now();
+        let fetch = self.attempt(url, headers, reused, resolver, &mut sample, start);
+        let outcome = tokio::time::timeout(self.timeout, fetch).await;
+        let ended = Instant::now();
+        match outcome {
+            Ok(Ok(connection)) => *kept = connection,
+            Ok(Err(class)) => sample.error = Some(class),
+            Err(_elapsed) => sample.error = Some(ErrorClass::Timeout),
+        }
+        if sample.total_ms.is_none() {
+            sample.total_ms = Some(ms(start, ended));
+        }
+        if sample.error.is_none() && sample.status.is_some_and(|status| status >= 400) {
+            sample.error = Some(ErrorClass::HttpStatus);
+        }
+        sample.throughput_mbps = match sample.download_ms {
+            Some(download) if download > 0.0 && sample.bytes > 0 => {
+                Some(sample.bytes as f64 * 8.0 / 1e6 / (download / 1e3))
+            }
+            _ => None,
+        };
+        sample
+    }
+
+    /// The fetch itself. Writes each phase into `sample` the moment it ends, so a timeout
+    /// (which drops this future) keeps the phases already finished.
+    async fn attempt(
+        &self,
+        url: &Url,
+        extra_headers: &HeaderMap,
+        reused: Option<Connection>,
+        resolver: Option<hickory_resolver::TokioResolver>,
+        sample: &mut Sample,
+        start: Instant,
+    ) -> Result<Option<Connection>, ErrorClass> {
+        let host = url.host_str().ok_or(ErrorClass::Connect)?;
+        let mut connection = match reused {
+            Some(connection) => connection,
+            None => self.connect(url, host, resolver, sample, start).await?,
+        };
+        sample.remote_addr = connection.remote_addr.to_string();
+        let request = build_request(url, extra_headers, connection.sender.version());
+
+        let request_sent = Instant::now();
+        let response = connection.sender.send(request).await;
+        let head_received = Instant::now();
+        let mut response = response.map_err(|e| classify(&e, None))?;
+        sample.ttfb_ms = Some(ms(request_sent, head_received));
+        sample.status = Some(response.status().as_u16());
+        sample.http_version = http::version_label(response.version()).to_string();
+        sample.cache = cache::cache_status(response.headers());
+        sample.pop = cache::pop(response.headers());
+        let content_length = response
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+
+        let drained = http::drain_body(response.body_mut(), self.max_bytes, &mut sample.bytes);
+        let outcome = drained.await;
+        let last_byte = Instant::now();
+        sample.download_ms = Some(ms(head_received, last_byte));
+        sample.total_ms = Some(ms(start, last_byte));
+        let read_to_end =
+            outcome.map_err(|e| classify(&e, Some((content_length, sample.bytes))))?;
+        if read_to_end && content_length.is_some_and(|expected| sample.bytes < expected) {
+            return Err(ErrorClass::Truncated);
+        }
+        // A body left unread makes an HTTP/1.1 connection useless for the next request.
+        Ok(read_to_end.then_some(connection))
+    }
+
+    /// DNS, TCP and TLS phases, then the HTTP handshake (not a network round trip).
+    async fn connect(
+        &self,
+        url: &Url,
+        host: &str,
+        resolver: Option<hickory_resolver::TokioResolver>,
+        sample: &mut Sample,
+        start: Instant,
+    ) -> Result<Connection, ErrorClass> {
+        let port = url.port_or_known_default().ok_or(ErrorClass::Connect)?;
+        let ips = match (literal_ip(url), resolver) {
+            (Some(ip), _) => vec![ip],
+            (None, Some(resolver)) => {
+                let found = dns::lookup(&resolver, host).await;
+                sample.dns_ms = Some(ms(start, Instant::now()));
+                found.map_err(|_| ErrorClass::Dns)?
+            }
+            (None, None) => return Err(ErrorClass::Dns),
+        };
+        let addrs: Vec<SocketAddr> = ips
+            .into_iter()
+            .filter(|ip| self.family.allows(*ip))
+            .map(|ip| SocketAddr::new(ip, port))
+            .collect();
+
+        let connect_started = Instant::now();
+        let connected = connect::tcp_connect(&addrs).await;
+        sample.connect_ms = Some(ms(connect_started, Instant::now()));
+        let (tcp, remote_addr) = connected.map_err(|_| ErrorClass::Connect)?;
+        sample.remote_addr = remote_addr.to_string();
+
+        let sender = if url.scheme() == "https" {
+            let tls_started = Instant::now();
+            let handshake = self.tls.handshake(host, tcp).await;
+            sample.tls_ms = Some(ms(tls_started, Instant::now()));
+            let tls = handshake.map_err(|_| ErrorClass::Tls)?;
+            let h2 = match tls.get_ref().1.alpn_protocol() {
+                Some(b"h2") => true,
+                Some(_) => false,
+                // No ALPN from the server: only a forced --http2 speaks h2 without it.
+                None => self.http == HttpChoice::Http2,
+            };
+            Sender::handshake(tls, h2).await
+        } else {
+            Sender::handshake(tcp, self.http == HttpChoice::Http2).await
+        };
+        let sender = sender.map_err(|e| classify(&e, None))?;
+        Ok(Connection {
+            sender,
+            remote_addr,
+        })
+    }
+}
+
+fn literal_ip(url: &Url) -> Option<IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        url::Host::Domain(_) => None,
+    }
+}
+
+/// A GET as curl sends it: `User-Agent`, `Accept: */*`, no compression (so `bytes` is the
+/// size on the wire), then the user's headers, which win.
+fn build_request(
+    url: &Url,
+    extra_headers: &HeaderMap,
+    version: ::http::Version,
+) -> Request<Empty<Bytes>> {
+    let mut request = Request::new(Empty::new());
+    *request.version_mut() = version;
+    let host = url.host_str().unwrap_or_default();
+    let authority = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
+    // HTTP/1.1 takes the path and a Host header; HTTP/2 the absolute URI (its :authority).
+    let uri = if version == ::http::Version::HTTP_2 {
+        format!("{}://{authority}{}", url.scheme(), path_and_query(url))
+    } else {
+        path_and_query(url).to_string()
+    };
+    *request.uri_mut() = uri.parse().unwrap_or_default();
+    let headers = request.headers_mut();
+    if version != ::http::Version::HTTP_2
+        && let Ok(value) = HeaderValue::try_from(authority)
+    {
+        headers.insert(header::HOST, value);
+    }
+    headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+    headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+    for (name, value) in extra_headers {
+        headers.insert(name, value.clone());
+    }
+    request
+}
+
+const USER_AGENT: &str = concat!("cdnprobe/", env!("CARGO_PKG_VERSION"));
+
+fn path_and_query(url: &Url) -> &str {
+    &url[url::Position::BeforePath..url::Position::AfterQuery]
+}
+
+/// The error class of a failed exchange. `body` is `(Content-Length, bytes received)` when the
+/// failure came while reading the body.
+fn classify(error: &hyper::Error, body: Option<(Option<u64>, u64)>) -> ErrorClass {
+    let mut source: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<io::Error>() {
+            match io.kind() {
+                io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe => return ErrorClass::Reset,
+                io::ErrorKind::UnexpectedEof if body.is_some() => return ErrorClass::Truncated,
+                io::ErrorKind::TimedOut => return ErrorClass::Timeout,
+                _ => {}
+            }
+        }
+        if let Some(h2) = cause.downcast_ref::<h2::Error>() {
+            // A reset the server sent is a reset; one h2 raised itself (a body that does not
+            // match its Content-Length) is judged below.
+            if (h2.is_reset() || h2.is_go_away()) && h2.is_remote() {
+                return ErrorClass::Reset;
+            }
+        }
+        source = cause.source();
+    }
+    match body {
+        Some((Some(expected), received)) if received < expected => ErrorClass::Truncated,
+        Some(_) if error.is_incomplete_message() => ErrorClass::Truncated,
+        None if error.is_incomplete_message() => ErrorClass::Reset,
+        _ => ErrorClass::Protocol,
+    }
+}
+
+fn ms(from: Instant, to: Instant) -> f64 {
+    to.saturating_duration_since(from).as_secs_f64() * 1e3
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
