@@ -1,10 +1,422 @@
-//! TODO(issue): `cdnprobe check`.
+//! `cdnprobe check`: the CI gate. Reads sample CSVs, computes per region the speedup of the
+//! candidate (CDN) over the baseline (origin) with a bootstrap confidence interval, judges it
+//! (`decision`), and writes the verdict in one of four formats (`text`, `markdown`, `json`,
+//! `junit`: one file each, behind [`Render`]).
+//!
+//! read CSVs (`samples`) → `decision::check_region` per region and metric → `CheckReport` → render
 
+pub mod decision;
+mod json;
+mod junit;
+mod markdown;
+mod samples;
+mod text;
+
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct CheckArgs {}
+use anyhow::Context;
+use clap::builder::RangedU64ValueParser;
 
-pub fn execute(_args: CheckArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`cdnprobe check` is not implemented yet")
+pub use decision::{CheckReport, Comparison, Inconclusive, Outcome, RegionCheck, Rule, Settings};
+
+use crate::error::UsageError;
+use crate::stats::Phase;
+use crate::stats::bootstrap::{DEFAULT_RESAMPLES, DEFAULT_SEED, Statistic};
+use samples::Run;
+
+const ABOUT: &str =
+    "CI gate: is the candidate (CDN) still at least N× faster than the baseline (origin)?";
+
+const DECISION_RULE: &str = "\
+Compares two targets measured in the same run, region by region, so the gate does not move when
+the CI runner does.
+
+Decision rule, per region and metric:
+  speedup  = baseline statistic ÷ candidate statistic (e.g. p50 of s3 total_ms ÷ p50 of cloudfront
+             total_ms), with a seeded BCa bootstrap confidence interval (--confidence, default 0.95;
+             distribution-free, and the same samples always give the same interval).
+  pass          when the interval's lower bound ≥ --min-speedup;
+  fail          when its upper bound < --min-speedup;
+  inconclusive  otherwise (too few samples or too much noise to tell), which fails unless
+                --inconclusive pass.
+  A side with fewer than --min-samples successful samples, or an error rate above
+  --max-error-rate, fails with that reason. Error rows count toward the error rate only.
+  --previous DIR --max-regression P also compares this run's candidate with the previous run's:
+  speedup = previous statistic ÷ this statistic, judged by the same rule against 1 / (1 + P/100)
+  (pass only when this run is, with confidence, at most P % slower).
+  The check passes when every region and metric passes.
+
+Exit status: 0 pass, 1 fail, 2 bad input (unknown label, no rows for a region, unreadable file).
+
+With 30 samples a side and 30 % (σ = 0.3 log-normal) noise, a true 2.25× speedup passes a 1.5×
+threshold in ≥ 95 % of runs, a speedup of exactly 1.5× passes in ≤ 5 %, and no speedup fails in
+≥ 97 % (tests/check_statistics.rs).";
+
+#[derive(Debug, clap::Args)]
+#[command(about = ABOUT, after_help = DECISION_RULE)]
+pub struct CheckArgs {
+    /// Sample CSVs written by `cdnprobe run`, or directories of them.
+    #[arg(required = true, value_name = "FILE_OR_DIR")]
+    pub inputs: Vec<PathBuf>,
+    /// The target label to beat (the origin, e.g. s3).
+    #[arg(long, value_name = "LABEL")]
+    pub baseline: String,
+    /// The target label that must be faster (the CDN, e.g. cloudfront).
+    #[arg(long, value_name = "LABEL")]
+    pub candidate: String,
+    /// The least acceptable speedup (baseline ÷ candidate), e.g. 1.5.
+    #[arg(long, value_name = "X", value_parser = positive)]
+    pub min_speedup: f64,
+    /// The phase to compare; repeat for several (one verdict per region and metric).
+    #[arg(long, value_enum, default_value = "total", value_name = "METRIC")]
+    pub metric: Vec<Phase>,
+    /// The statistic of each side's times that the speedup compares.
+    #[arg(long, value_enum, default_value = "p50")]
+    pub stat: Statistic,
+    /// Check only this region (repeatable); default: every region in the input.
+    #[arg(long = "region", value_name = "NAME")]
+    pub regions: Vec<String>,
+    /// Confidence level of the interval (0–1, exclusive).
+    #[arg(long, default_value_t = decision::DEFAULT_CONFIDENCE, value_parser = open_fraction)]
+    pub confidence: f64,
+    /// Fewest successful samples a side may have in a region.
+    #[arg(long, default_value_t = 10, value_parser = RangedU64ValueParser::<usize>::new().range(2..))]
+    pub min_samples: usize,
+    /// Largest acceptable share of failed samples per side and region (0–1).
+    #[arg(long, default_value_t = 0.05, value_parser = fraction)]
+    pub max_error_rate: f64,
+    /// An earlier run's samples: also fail when this run's candidate regressed against it.
+    #[arg(long, value_name = "FILE_OR_DIR", requires = "max_regression")]
+    pub previous: Vec<PathBuf>,
+    /// With --previous: the largest acceptable slowdown of the candidate, percent.
+    #[arg(long, value_name = "PERCENT", requires = "previous", value_parser = non_negative)]
+    pub max_regression: Option<f64>,
+    /// What an inconclusive region counts as.
+    #[arg(long, value_enum, default_value = "fail")]
+    pub inconclusive: Inconclusive,
+    /// Output format: text for people, markdown for $GITHUB_STEP_SUMMARY, json with every
+    /// number, junit with one test case per region and metric.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the verdict here instead of standard output (complete or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Bootstrap resamples per interval.
+    #[arg(long, default_value_t = DEFAULT_RESAMPLES, value_parser = RangedU64ValueParser::<usize>::new().range(100..))]
+    pub resamples: usize,
+    /// Bootstrap seed: the same samples and seed always give the same verdict.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+}
+
+/// Runs the check, writes the verdict, and exits 0 on pass, 1 on fail (2 for bad input, as an
+/// error).
+pub fn execute(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let report = evaluate(&args)?;
+    let rendered = args.format.renderer().render(&report);
+    match &args.output {
+        Some(path) => {
+            write_whole(path, &rendered)?;
+            // The verdict went to a file: leave one line for the CI log.
+            eprintln!("cdnprobe check: {}", conclusion(&report));
+        }
+        None => std::io::stdout()
+            .write_all(rendered.as_bytes())
+            .context("writing the verdict")?,
+    }
+    Ok(if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The verdict as a value, without printing anything. Bad input is a [`UsageError`] (exit 2).
+pub fn evaluate(args: &CheckArgs) -> anyhow::Result<CheckReport> {
+    let settings = Settings {
+        baseline: args.baseline.clone(),
+        candidate: args.candidate.clone(),
+        rule: Rule {
+            stat: args.stat,
+            confidence: args.confidence,
+            resamples: args.resamples,
+            seed: args.seed,
+        },
+        min_speedup: args.min_speedup,
+        min_samples: args.min_samples,
+        max_error_rate: args.max_error_rate,
+        max_regression: args.max_regression,
+        inconclusive: args.inconclusive,
+    };
+    if args.baseline == args.candidate {
+        return Err(UsageError::new("--baseline and --candidate name the same target").into());
+    }
+    let metrics = distinct(&args.metric);
+    let (baseline, candidate) = (args.baseline.as_str(), args.candidate.as_str());
+
+    let current = Run::read("input", &args.inputs, &[baseline, candidate], &metrics)?;
+    current.require_target("baseline", baseline)?;
+    current.require_target("candidate", candidate)?;
+    let previous = if args.previous.is_empty() {
+        None
+    } else {
+        let previous = Run::read("previous run", &args.previous, &[candidate], &metrics)?;
+        previous.require_target("candidate", candidate)?;
+        Some(previous)
+    };
+
+    let regions = if args.regions.is_empty() {
+        current.regions()
+    } else {
+        distinct(&args.regions)
+    };
+    let mut checks = Vec::new();
+    for region in &regions {
+        for &metric in &metrics {
+            let previous_side = previous
+                .as_ref()
+                .map(|run| run.side(region, candidate, metric))
+                .transpose()?;
+            checks.push(decision::check_region(
+                region,
+                metric,
+                current.side(region, baseline, metric)?,
+                current.side(region, candidate, metric)?,
+                previous_side,
+                &settings,
+            ));
+        }
+    }
+    Ok(CheckReport::new(settings, checks))
+}
+
+/// `items` without repeats, first occurrence first.
+fn distinct<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
+    let mut seen = Vec::new();
+    for item in items {
+        if !seen.contains(item) {
+            seen.push(item.clone());
+        }
+    }
+    seen
+}
+
+/// Writes `contents` to a temporary file beside `path`, then renames it into place, so a
+/// reader never sees half a verdict.
+fn write_whole(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => std::path::Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(directory).map_err(|e| {
+        UsageError(format!(
+            "{}: cannot create the output file: {e}",
+            path.display()
+        ))
+    })?;
+    file.write_all(contents.as_bytes())
+        .with_context(|| format!("{}: writing the verdict", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("{}: writing the verdict", path.display()))?;
+    Ok(())
+}
+
+/// An output format (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+    Junit,
+}
+
+impl Format {
+    pub fn renderer(self) -> &'static dyn Render {
+        match self {
+            Format::Text => &text::Text,
+            Format::Markdown => &markdown::Markdown,
+            Format::Json => &json::Json,
+            Format::Junit => &junit::Junit,
+        }
+    }
+}
+
+/// Writes a finished report in one format; formats know nothing of how it was measured.
+pub trait Render {
+    fn render(&self, report: &CheckReport) -> String;
+}
+
+/// The summary table that `text` and `markdown` lay out: a header and one row per region and
+/// metric.
+fn summary_table(report: &CheckReport) -> (Vec<String>, Vec<Vec<String>>) {
+    let settings = &report.settings;
+    let stat = settings.rule.stat;
+    let with_previous = report.checks.iter().any(|check| check.previous.is_some());
+    let mut header = vec![
+        "region".to_owned(),
+        "metric".to_owned(),
+        format!("{} {stat}", settings.baseline),
+        format!("{} {stat}", settings.candidate),
+        "speedup".to_owned(),
+        format!(
+            "{} % interval, need ≥ {}",
+            percent(settings.rule.confidence),
+            times(settings.min_speedup)
+        ),
+    ];
+    if with_previous {
+        header.push(format!("previous {} {stat}", settings.candidate));
+        let limit = settings
+            .max_regression
+            .map_or(1.0, Settings::regression_limit);
+        header.push(format!("previous ÷ now, need ≥ {}", times(limit)));
+    }
+    header.push("verdict".to_owned());
+
+    let rows = report
+        .checks
+        .iter()
+        .map(|check| {
+            let mut row = vec![
+                check.region.clone(),
+                check.metric.name().to_owned(),
+                side_cell(&check.baseline),
+                side_cell(&check.candidate),
+                check
+                    .speedup
+                    .map_or("–".to_owned(), |c| times(c.interval.estimate)),
+                check.speedup.map_or("–".to_owned(), |c| interval_cell(&c)),
+            ];
+            if with_previous {
+                row.push(check.previous.as_ref().map_or("–".to_owned(), side_cell));
+                row.push(
+                    check
+                        .regression
+                        .map_or("–".to_owned(), |c| interval_cell(&c)),
+                );
+            }
+            row.push(verdict_cell(check));
+            row
+        })
+        .collect();
+    (header, rows)
+}
+
+/// Every reason a region and metric did not pass, with its check, in report order.
+fn reasons(report: &CheckReport) -> impl Iterator<Item = (&RegionCheck, &String)> {
+    report
+        .checks
+        .iter()
+        .flat_map(|check| check.reasons.iter().map(move |reason| (check, reason)))
+}
+
+/// One line stating what was compared and the rule, for the top of text and markdown output.
+fn headline(report: &CheckReport) -> String {
+    let s = &report.settings;
+    let (baseline, candidate, stat) = (&s.baseline, &s.candidate, s.rule.stat);
+    let mut line = format!(
+        "{candidate} vs {baseline}: {baseline} {stat} ÷ {candidate} {stat} must be ≥ {}× with {} % confidence (BCa bootstrap, {} resamples); inconclusive counts as {}",
+        s.min_speedup,
+        percent(s.rule.confidence),
+        s.rule.resamples,
+        s.inconclusive_name(),
+    );
+    if let Some(max) = s.max_regression {
+        line.push_str(&format!(
+            "; {} may be at most {max} % slower than in the previous run",
+            s.candidate
+        ));
+    }
+    line
+}
+
+/// "PASS: all 3 checks passed" or "FAIL: 1 of 3 checks did not pass".
+fn conclusion(report: &CheckReport) -> String {
+    let total = report.checks.len();
+    if report.passed {
+        format!("PASS: all {total} region/metric checks passed")
+    } else {
+        format!(
+            "FAIL: {} of {total} region/metric checks did not pass",
+            report.failed()
+        )
+    }
+}
+
+impl Settings {
+    fn inconclusive_name(&self) -> &'static str {
+        match self.inconclusive {
+            Inconclusive::Pass => "pass",
+            Inconclusive::Fail => "fail",
+        }
+    }
+}
+
+fn side_cell(side: &decision::SideSummary) -> String {
+    let value = side
+        .statistic_ms
+        .map_or("–".to_owned(), |ms| format!("{ms:.1} ms"));
+    let errors = if side.errors > 0 {
+        format!(", {} failed", side.errors)
+    } else {
+        String::new()
+    };
+    format!("{value} (n={}{errors})", side.samples)
+}
+
+fn interval_cell(comparison: &Comparison) -> String {
+    format!(
+        "{}–{}",
+        times(comparison.interval.low),
+        times(comparison.interval.high)
+    )
+}
+
+fn verdict_cell(check: &RegionCheck) -> String {
+    match (check.outcome, check.passed) {
+        (Outcome::Pass, _) => "pass".to_owned(),
+        (Outcome::Fail, _) => "FAIL".to_owned(),
+        (Outcome::Inconclusive, true) => "inconclusive (counted as pass)".to_owned(),
+        (Outcome::Inconclusive, false) => "INCONCLUSIVE (counted as fail)".to_owned(),
+    }
+}
+
+fn times(x: f64) -> String {
+    format!("{x:.2}×")
+}
+
+fn percent(fraction: f64) -> String {
+    let value = fraction * 100.0;
+    if (value - value.round()).abs() < 1e-9 {
+        format!("{value:.0}")
+    } else {
+        format!("{value}")
+    }
+}
+
+fn number(s: &str, ok: impl Fn(f64) -> bool, what: &str) -> Result<f64, String> {
+    let x: f64 = s.parse().map_err(|_| format!("not a number: {s:?}"))?;
+    if x.is_finite() && ok(x) {
+        Ok(x)
+    } else {
+        Err(format!("must be {what}, got {s}"))
+    }
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    number(s, |x| x > 0.0, "above 0")
+}
+
+fn non_negative(s: &str) -> Result<f64, String> {
+    number(s, |x| x >= 0.0, "0 or more")
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    number(s, |x| (0.0..=1.0).contains(&x), "between 0 and 1")
+}
+
+fn open_fraction(s: &str) -> Result<f64, String> {
+    number(s, |x| x > 0.0 && x < 1.0, "between 0 and 1 (exclusive)")
 }

@@ -1,0 +1,134 @@
+//! The sample CSVs of one run, grouped by region and target: row and error counts, and the
+//! successful samples' times for each metric the check looks at.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use crate::check::decision::Side;
+use crate::error::UsageError;
+use crate::input;
+use crate::sample::Sample;
+use crate::stats::Phase;
+
+/// One target's samples in one region.
+#[derive(Debug, Default)]
+struct Group {
+    rows: u64,
+    errors: u64,
+    /// Per metric, the times of successful samples that measured it, ms.
+    times_ms: BTreeMap<Phase, Vec<f64>>,
+}
+
+/// One run's samples, kept only for the labels a check compares.
+#[derive(Debug)]
+pub struct Run {
+    /// How the run is named in messages: "input" or "previous run".
+    name: &'static str,
+    groups: BTreeMap<(String, String), Group>,
+    targets: BTreeSet<String>,
+    regions: BTreeSet<String>,
+}
+
+impl Run {
+    /// Reads every sample of `inputs`, keeping the times of `labels` for `metrics`. Error rows
+    /// count as rows and errors, never as times.
+    pub fn read(
+        name: &'static str,
+        inputs: &[PathBuf],
+        labels: &[&str],
+        metrics: &[Phase],
+    ) -> Result<Self, UsageError> {
+        let mut run = Run {
+            name,
+            groups: BTreeMap::new(),
+            targets: BTreeSet::new(),
+            regions: BTreeSet::new(),
+        };
+        input::for_each_sample(inputs, |sample: &Sample| {
+            if !run.targets.contains(&sample.target) {
+                run.targets.insert(sample.target.clone());
+            }
+            if !labels.contains(&sample.target.as_str()) {
+                return;
+            }
+            if !run.regions.contains(&sample.region) {
+                run.regions.insert(sample.region.clone());
+            }
+            let group = run
+                .groups
+                .entry((sample.region.clone(), sample.target.clone()))
+                .or_default();
+            group.rows += 1;
+            if !sample.succeeded() {
+                group.errors += 1;
+                return;
+            }
+            for &metric in metrics {
+                let times = group.times_ms.entry(metric).or_default();
+                if let Some(ms) = metric.of(sample) {
+                    times.push(ms);
+                }
+            }
+        })?;
+        Ok(run)
+    }
+
+    /// Fails with the targets the input does have when `label` is not one of them.
+    pub fn require_target(&self, role: &str, label: &str) -> Result<(), UsageError> {
+        if self.targets.contains(label) {
+            return Ok(());
+        }
+        Err(UsageError(format!(
+            "{role} label {label:?} not found in the {}; its targets are: {}",
+            self.name,
+            list(&self.targets)
+        )))
+    }
+
+    /// The regions in which any of the compared labels has rows, sorted.
+    pub fn regions(&self) -> Vec<String> {
+        self.regions.iter().cloned().collect()
+    }
+
+    /// `label`'s samples in `region` for `metric`; an error when it has no rows there, or
+    /// successful rows none of which measured the metric (e.g. `tls` over plain http).
+    pub fn side<'a>(
+        &'a self,
+        region: &str,
+        label: &'a str,
+        metric: Phase,
+    ) -> Result<Side<'a>, UsageError> {
+        let Some(group) = self.groups.get(&(region.to_owned(), label.to_owned())) else {
+            let known = if self.regions.is_empty() {
+                String::new()
+            } else {
+                format!(" (regions with rows: {})", list(&self.regions))
+            };
+            return Err(UsageError(format!(
+                "region {region:?}: no rows for {label:?} in the {}{known}",
+                self.name
+            )));
+        };
+        let times_ms = group.times_ms.get(&metric).map_or(&[][..], Vec::as_slice);
+        if times_ms.is_empty() && group.errors < group.rows {
+            return Err(UsageError(format!(
+                "region {region:?}: {label:?} has successful samples in the {} but none measured {metric}_ms (is --metric {metric} right for this target?)",
+                self.name
+            )));
+        }
+        Ok(Side {
+            label,
+            rows: group.rows,
+            errors: group.errors,
+            times_ms,
+        })
+    }
+}
+
+fn list(names: &BTreeSet<String>) -> String {
+    names
+        .iter()
+        .map(|name| format!("{name:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
