@@ -1,0 +1,74 @@
+//! The command line of `cdnprobe-server`, which is also the configuration the library takes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Command line of `cdnprobe-server`. The offline demo builds it with clap from an argv list.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "cdnprobe-server",
+    version,
+    about = "Video upload and HTTP Range streaming server: local disk by default, S3 in production"
+)]
+pub struct Args {
+    /// Address to listen on. Anything beyond loopback should have an --upload-token.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Directory for videos and their records when no --s3-bucket is given.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Store videos in this S3 (or S3-compatible) bucket instead of --data-dir. Credentials come
+    /// from the usual AWS_* environment variables.
+    #[arg(long)]
+    pub s3_bucket: Option<String>,
+
+    /// Region of the bucket (default: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1).
+    #[arg(long)]
+    pub s3_region: Option<String>,
+
+    /// Endpoint of an S3-compatible store, for example http://127.0.0.1:9000.
+    #[arg(long)]
+    pub s3_endpoint: Option<String>,
+
+    /// Public base URL of the bucket; the `s3` URL of a video is this plus its key
+    /// (for example https://my-bucket.s3.eu-west-1.amazonaws.com).
+    #[arg(long)]
+    pub s3_public_base_url: Option<String>,
+
+    /// Base URL of the CDN in front of the bucket; the `cdn` URL of a video is this plus its key
+    /// (for example https://d111111abcdef8.cloudfront.net).
+    #[arg(long)]
+    pub cdn_base_url: Option<String>,
+
+    /// Base URL of this server as clients reach it, for the `stream` and `info` URLs
+    /// (default: http:// and the request's Host header).
+    #[arg(long)]
+    pub public_base_url: Option<String>,
+
+    /// Uploads need `Authorization: Bearer TOKEN` when set. Reads stay public.
+    #[arg(long, env = "CDNPROBE_UPLOAD_TOKEN", hide_env_values = true)]
+    pub upload_token: Option<String>,
+
+    /// Largest video accepted, in bytes; larger uploads get 413 and nothing is stored.
+    #[arg(long, default_value_t = 2 << 30)]
+    pub max_upload_bytes: u64,
+
+    /// Cache-Control of every video, on the response and stored with the object. A video id
+    /// never changes content, so the default lets caches keep it for a year.
+    #[arg(long, default_value = "public, max-age=31536000, immutable")]
+    pub cache_control: String,
+
+    /// Seconds a client has to send a request's headers before the connection is closed.
+    #[arg(long, default_value_t = 30)]
+    pub header_read_timeout: u64,
+
+    /// Seconds an upload's body may stall before the upload is cut off (408) and discarded.
+    #[arg(long, default_value_t = 60)]
+    pub body_read_timeout: u64,
+
+    /// Seconds open connections get to finish after SIGTERM/SIGINT before the server exits.
+    #[arg(long, default_value_t = 30)]
+    pub shutdown_grace: u64,
+}
