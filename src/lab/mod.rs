@@ -7,6 +7,7 @@ pub mod fixture;
 pub mod front;
 pub mod link;
 pub mod listening;
+pub mod origin;
 pub mod region_lab;
 pub mod regions;
 pub mod tls;
