@@ -4,6 +4,8 @@
 pub mod bootstrap;
 
 use hdrhistogram::Histogram;
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
 
 use crate::sample::Sample;
 
@@ -138,5 +140,171 @@ impl MsHistogram {
     /// The underlying histogram (microseconds), for iterating recorded values.
     pub fn micros(&self) -> &Histogram<u64> {
         &self.0
+    }
+}
+
+/// Values kept per phase for exact small-run percentiles and for bootstrap intervals: a uniform
+/// random sample of at most this many values (seeded, so reports are reproducible).
+pub const RESERVOIR_CAPACITY: usize = 500;
+
+/// A bounded, seeded, uniform random sample of a stream (Vitter's algorithm R): every value seen
+/// has the same chance `capacity / seen` of being kept.
+#[derive(Debug, Clone)]
+pub struct Reservoir {
+    values: Vec<f64>,
+    capacity: usize,
+    seen: u64,
+    rng: Pcg64,
+}
+
+impl Reservoir {
+    pub fn new(capacity: usize, seed: u64) -> Self {
+        Reservoir {
+            values: Vec::new(),
+            capacity,
+            seen: 0,
+            rng: Pcg64::seed_from_u64(seed),
+        }
+    }
+
+    pub fn push(&mut self, value: f64) {
+        self.seen += 1;
+        if self.values.len() < self.capacity {
+            self.values.push(value);
+        } else {
+            let slot = self.rng.random_range(0..self.seen);
+            if let Some(kept) = self.values.get_mut(slot as usize) {
+                *kept = value;
+            }
+        }
+    }
+
+    /// The kept values, in no particular order.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// True while every value seen is still kept.
+    pub fn is_complete(&self) -> bool {
+        self.seen == self.values.len() as u64
+    }
+}
+
+/// One phase of one series, streamed: exact count, min, max, mean and standard deviation; exact
+/// percentiles while the run fits the reservoir, HdrHistogram percentiles (0.1 %) beyond.
+#[derive(Debug, Clone)]
+pub struct PhaseSummary {
+    histogram: MsHistogram,
+    reservoir: Reservoir,
+    min: f64,
+    max: f64,
+    /// Welford's running mean and sum of squared deviations: stable for long runs.
+    mean: f64,
+    squares: f64,
+}
+
+/// What a summary row says about one phase; milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhaseStats {
+    pub count: u64,
+    pub min: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub mean: f64,
+    /// Population standard deviation.
+    pub stddev: f64,
+}
+
+impl PhaseSummary {
+    pub fn new(seed: u64) -> Self {
+        PhaseSummary {
+            histogram: MsHistogram::default(),
+            reservoir: Reservoir::new(RESERVOIR_CAPACITY, seed),
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            mean: 0.0,
+            squares: 0.0,
+        }
+    }
+
+    pub fn record(&mut self, ms: f64) {
+        self.histogram.record(ms);
+        self.reservoir.push(ms);
+        self.min = self.min.min(ms);
+        self.max = self.max.max(ms);
+        let count = self.histogram.count() as f64;
+        let delta = ms - self.mean;
+        self.mean += delta / count;
+        self.squares += delta * (ms - self.mean);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.histogram.count()
+    }
+
+    pub fn histogram(&self) -> &MsHistogram {
+        &self.histogram
+    }
+
+    /// A uniform sample of the recorded values (all of them for short runs), for bootstraps.
+    pub fn reservoir(&self) -> &[f64] {
+        self.reservoir.values()
+    }
+
+    /// Nearest-rank quantile, the definition HdrHistogram uses: the smallest value with at least
+    /// `q` of the samples at or below it.
+    pub fn quantile(&self, q: f64) -> f64 {
+        if !self.reservoir.is_complete() {
+            return self.histogram.quantile(q);
+        }
+        let mut values = self.reservoir.values().to_vec();
+        values.sort_unstable_by(f64::total_cmp);
+        let rank = ((q * values.len() as f64).ceil() as usize).max(1);
+        values[rank.min(values.len()) - 1]
+    }
+
+    pub fn stats(&self) -> Option<PhaseStats> {
+        let count = self.count();
+        (count > 0).then(|| PhaseStats {
+            count,
+            min: self.min,
+            p50: self.quantile(0.5),
+            p90: self.quantile(0.9),
+            p99: self.quantile(0.99),
+            max: self.max,
+            mean: self.mean,
+            stddev: (self.squares / count as f64).sqrt(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reservoir_keeps_a_bounded_uniform_sample() {
+        let mut reservoir = Reservoir::new(1000, 1);
+        for i in 0..100_000 {
+            reservoir.push(i as f64);
+        }
+        assert_eq!(reservoir.values().len(), 1000);
+        assert!(!reservoir.is_complete());
+        let mean = reservoir.values().iter().sum::<f64>() / 1000.0;
+        assert!((mean - 50_000.0).abs() < 5_000.0, "mean {mean}");
+    }
+
+    #[test]
+    fn short_runs_have_exact_statistics() {
+        let mut phase = PhaseSummary::new(0);
+        for ms in [2437.0, 4516.0, 32.0, 127.0] {
+            phase.record(ms);
+        }
+        let stats = phase.stats().unwrap();
+        assert_eq!((stats.min, stats.p50, stats.max), (32.0, 127.0, 4516.0));
+        assert_eq!(stats.p99, 4516.0);
+        assert!((stats.mean - 1778.0).abs() < 1e-9);
     }
 }

@@ -1,0 +1,326 @@
+//! Stage one of a report: stream sample rows into one `Series` per region × target, each holding
+//! per-phase statistics whose memory does not grow with the number of rows.
+
+use std::path::PathBuf;
+
+use crate::error::UsageError;
+use crate::sample::{CacheStatus, Sample};
+use crate::stats::{Phase, PhaseStats, PhaseSummary};
+
+/// Points kept for the timeline chart of one series; longer runs are folded into bins.
+pub const TIMELINE_BINS: usize = 1000;
+
+/// `resolve` is dns under the seed's name: one summary serves both (and is bootstrapped once).
+fn stored(phase: Phase) -> Phase {
+    match phase {
+        Phase::Resolve => Phase::Dns,
+        other => other,
+    }
+}
+
+/// The phases a series keeps a summary for, in `Phase::ALL` order.
+fn stored_phases() -> impl Iterator<Item = Phase> {
+    Phase::ALL.into_iter().filter(|p| stored(*p) == *p)
+}
+
+/// Everything a report needs from the input: series in order of first appearance.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub series: Vec<Series>,
+    pub files: usize,
+    pub rows: u64,
+}
+
+/// The samples of one target measured from one region.
+#[derive(Debug)]
+pub struct Series {
+    pub region: String,
+    pub target: String,
+    /// Rows read, failed ones included.
+    pub samples: u64,
+    /// Rows with an `error`: counted here, never recorded into any phase.
+    pub errors: u64,
+    /// Successful rows by the CDN's cache status.
+    pub cache: CacheCounts,
+    /// Indexed like `stored_phases()`.
+    phases: Vec<PhaseSummary>,
+    pub timeline: Timeline,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CacheCounts {
+    pub hit: u64,
+    pub miss: u64,
+    pub refresh: u64,
+    pub unknown: u64,
+}
+
+impl CacheCounts {
+    /// Hits among the responses that reported a cache status; `None` when none did (an origin).
+    pub fn hit_rate(&self) -> Option<f64> {
+        let known = self.hit + self.miss + self.refresh;
+        (known > 0).then(|| self.hit as f64 / known as f64)
+    }
+}
+
+impl Summary {
+    /// Reads every sample row of `inputs` (files, or directories of `*.csv`).
+    pub fn read(inputs: &[PathBuf]) -> Result<Summary, UsageError> {
+        let mut summary = Summary {
+            files: crate::input::csv_files(inputs)?.len(),
+            ..Summary::default()
+        };
+        let mut last = 0;
+        summary.rows = crate::input::for_each_sample(inputs, |sample| {
+            last = summary.series_index(&sample.region, &sample.target, last);
+            summary.series[last].record(sample);
+        })?;
+        Ok(summary)
+    }
+
+    /// Rows usually come grouped by series, so the previous index is tried first.
+    fn series_index(&mut self, region: &str, target: &str, last: usize) -> usize {
+        let is = |s: &Series| s.region == region && s.target == target;
+        if self.series.get(last).is_some_and(is) {
+            return last;
+        }
+        if let Some(found) = self.series.iter().position(is) {
+            return found;
+        }
+        let seed = self.series.len() as u64;
+        self.series.push(Series::new(region, target, seed));
+        self.series.len() - 1
+    }
+
+    /// Regions in order of first appearance.
+    pub fn regions(&self) -> Vec<&str> {
+        let mut regions: Vec<&str> = Vec::new();
+        for s in &self.series {
+            if !regions.contains(&s.region.as_str()) {
+                regions.push(&s.region);
+            }
+        }
+        regions
+    }
+
+    /// Targets with `first` labels leading (baseline, candidate), then the others in order of
+    /// first appearance; so each target keeps one colour across charts.
+    pub fn targets<'a>(&'a self, first: &[&'a str]) -> Vec<&'a str> {
+        let mut targets: Vec<&str> = first
+            .iter()
+            .copied()
+            .filter(|t| self.has_target(t))
+            .collect();
+        for s in &self.series {
+            if !targets.contains(&s.target.as_str()) {
+                targets.push(&s.target);
+            }
+        }
+        targets
+    }
+
+    /// Series by region, then in `targets` order (the report's legend order).
+    pub fn ordered<'a>(&'a self, targets: &'a [&'a str]) -> impl Iterator<Item = &'a Series> + 'a {
+        self.regions()
+            .into_iter()
+            .flat_map(move |region| targets.iter().filter_map(move |t| self.series(region, t)))
+    }
+
+    pub fn has_target(&self, target: &str) -> bool {
+        self.series.iter().any(|s| s.target == target)
+    }
+
+    pub fn series(&self, region: &str, target: &str) -> Option<&Series> {
+        self.series
+            .iter()
+            .find(|s| s.region == region && s.target == target)
+    }
+}
+
+impl Series {
+    fn new(region: &str, target: &str, seed: u64) -> Series {
+        Series {
+            region: region.to_owned(),
+            target: target.to_owned(),
+            samples: 0,
+            errors: 0,
+            cache: CacheCounts::default(),
+            phases: (0u64..)
+                .zip(stored_phases())
+                .map(|(index, _)| PhaseSummary::new(seed * 16 + index))
+                .collect(),
+            timeline: Timeline::default(),
+        }
+    }
+
+    fn record(&mut self, sample: &Sample) {
+        self.samples += 1;
+        if !sample.succeeded() {
+            self.errors += 1;
+            self.timeline.skip();
+            return;
+        }
+        for (phase, summary) in stored_phases().zip(&mut self.phases) {
+            if let Some(ms) = phase.of(sample) {
+                summary.record(ms);
+            }
+        }
+        match sample.cache {
+            CacheStatus::Hit => self.cache.hit += 1,
+            CacheStatus::Miss => self.cache.miss += 1,
+            CacheStatus::Refresh => self.cache.refresh += 1,
+            CacheStatus::Unknown => self.cache.unknown += 1,
+        }
+        match sample.total_ms {
+            Some(total) => self.timeline.push(total),
+            None => self.timeline.skip(),
+        }
+    }
+
+    pub fn phase(&self, phase: Phase) -> &PhaseSummary {
+        let index = stored_phases()
+            .position(|p| p == stored(phase))
+            .expect("every phase is stored or stored as another");
+        &self.phases[index]
+    }
+
+    /// The statistics of `phase`; `None` when no successful row had it.
+    pub fn stats(&self, phase: Phase) -> Option<PhaseStats> {
+        self.phase(phase).stats()
+    }
+
+    pub fn error_rate(&self) -> f64 {
+        if self.samples == 0 {
+            0.0
+        } else {
+            self.errors as f64 / self.samples as f64
+        }
+    }
+}
+
+/// Total time of each sample in row order, folded into at most `TIMELINE_BINS` bins of equal
+/// width (doubling the width whenever it fills), so a million rows still draw as a thousand.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    /// Samples per bin: 1 until the run outgrows `TIMELINE_BINS`.
+    pub width: u64,
+    pub bins: Vec<TimelineBin>,
+    next: u64,
+}
+
+/// The successful samples among `width` consecutive rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TimelineBin {
+    pub count: u64,
+    pub min: f64,
+    pub max: f64,
+    pub sum: f64,
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Timeline {
+            width: 1,
+            bins: Vec::new(),
+            next: 0,
+        }
+    }
+}
+
+impl TimelineBin {
+    fn add(&mut self, other: &TimelineBin) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = *other;
+            return;
+        }
+        self.count += other.count;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        self.sum += other.sum;
+    }
+
+    pub fn mean(&self) -> f64 {
+        self.sum / self.count as f64
+    }
+}
+
+impl Timeline {
+    /// A failed row: it takes a place in the order but has no time.
+    fn skip(&mut self) {
+        self.bin_for_next();
+        self.next += 1;
+    }
+
+    fn push(&mut self, total_ms: f64) {
+        let bin = self.bin_for_next();
+        bin.add(&TimelineBin {
+            count: 1,
+            min: total_ms,
+            max: total_ms,
+            sum: total_ms,
+        });
+        self.next += 1;
+    }
+
+    fn bin_for_next(&mut self) -> &mut TimelineBin {
+        while self.next / self.width >= TIMELINE_BINS as u64 {
+            self.bins = self
+                .bins
+                .chunks(2)
+                .map(|pair| {
+                    let mut merged = pair[0];
+                    if let Some(second) = pair.get(1) {
+                        merged.add(second);
+                    }
+                    merged
+                })
+                .collect();
+            self.width *= 2;
+        }
+        let index = (self.next / self.width) as usize;
+        if self.bins.len() <= index {
+            self.bins.resize(index + 1, TimelineBin::default());
+        }
+        &mut self.bins[index]
+    }
+
+    /// Rows seen, failed ones included.
+    pub fn len(&self) -> u64 {
+        self.next
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.next == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeline_folds_long_runs_into_bounded_bins_keeping_extremes() {
+        let mut timeline = Timeline::default();
+        for i in 0..10_000u64 {
+            timeline.push(if i == 7_777 { 1e6 } else { 100.0 });
+        }
+        assert!(timeline.bins.len() <= TIMELINE_BINS);
+        assert_eq!(timeline.bins.iter().map(|b| b.count).sum::<u64>(), 10_000);
+        let max = timeline.bins.iter().map(|b| b.max).fold(0.0, f64::max);
+        assert_eq!(max, 1e6);
+    }
+
+    #[test]
+    fn timeline_keeps_every_sample_of_a_short_run() {
+        let mut timeline = Timeline::default();
+        timeline.push(5.0);
+        timeline.skip();
+        timeline.push(7.0);
+        assert_eq!(timeline.width, 1);
+        let counts: Vec<u64> = timeline.bins.iter().map(|b| b.count).collect();
+        assert_eq!(counts, [1, 0, 1]);
+    }
+}
