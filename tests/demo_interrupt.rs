@@ -10,12 +10,13 @@ fn ctrl_c_mid_demo_exits_130_and_removes_the_temporary_directory() {
     let out = scratch.path().join("report");
     let tmp = scratch.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
+    let stderr = scratch.path().join("stderr.txt");
     let mut demo = Command::new(env!("CARGO_BIN_EXE_cdnprobe"))
         .args(["demo", "--samples", "1000", "--out"])
         .arg(&out)
         .env("TMPDIR", &tmp)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap())
         .spawn()
         .unwrap();
 
@@ -34,7 +35,19 @@ fn ctrl_c_mid_demo_exits_130_and_removes_the_temporary_directory() {
         1,
         "the lab's scratch directory"
     );
-    std::thread::sleep(Duration::from_millis(500));
+    // Interrupt once samples are being written.
+    let csv = out.join("samples/auckland.csv");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&csv).map_or(0, |rows| rows.lines().count()) < 3 {
+        let said = || std::fs::read_to_string(&stderr).unwrap();
+        assert!(
+            demo.try_wait().unwrap().is_none(),
+            "the demo ended early: {}",
+            said()
+        );
+        assert!(Instant::now() < deadline, "no samples written: {}", said());
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // SAFETY: sending a signal to our own child process by its id.
     assert_eq!(
         unsafe { libc::kill(demo.id() as libc::pid_t, libc::SIGINT) },
@@ -52,7 +65,8 @@ fn ctrl_c_mid_demo_exits_130_and_removes_the_temporary_directory() {
         );
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert_eq!(status.code(), Some(130));
+    let said = std::fs::read_to_string(&stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "stderr: {said}");
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
