@@ -44,7 +44,8 @@ pub struct DemoArgs {
     /// Directory for the report (sample CSVs under `samples/`; report files in it are replaced).
     #[arg(long, value_name = "DIR", default_value = "reports/demo")]
     pub out: PathBuf,
-    /// Samples per target and region; the default finishes in well under a minute.
+    /// Samples per target and region; the default finishes in well under a minute. The check
+    /// needs at least 10 (its --min-samples) to pass.
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub samples: u64,
 }
