@@ -4,6 +4,10 @@
 pub mod dns;
 pub mod edge;
 pub mod fixture;
+pub mod front;
 pub mod link;
+pub mod listening;
+pub mod origin;
+pub mod region_lab;
 pub mod regions;
 pub mod tls;

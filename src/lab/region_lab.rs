@@ -1,0 +1,152 @@
+//! One region's emulated network, assembled from the lab's pieces around a real origin server.
+//!
+//! ```text
+//!                  DNS (s3.lab.test, cdn.lab.test → 127.0.0.1, per-name answer delays)
+//! probe ──far link──▶ TLS front (s3.lab.test, http/1.1) ──▶ origin server
+//! probe ──near link─▶ TLS front (cdn.lab.test, h2 + http/1.1) ──▶ edge ──far link──▶ origin server
+//! ```
+//!
+//! The probe reaches each host by name through the lab's DNS, on the port of the link in front of
+//! it, and trusts the lab's CA. The edge's misses cross a far link of their own, as CloudFront's
+//! fetches from S3 cross the long path; its hits stay on the near side.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use super::dns::{DnsRecord, DnsServer};
+use super::edge::{Edge, EdgeCounts};
+use super::front::TlsFront;
+use super::link::Link;
+use super::regions::{PathProfile, Region};
+use super::tls::{ALPN_H2_AND_HTTP1, ALPN_HTTP1, LabTlsError, TestCa};
+
+/// The origin's host name, what `s3` targets point at.
+pub const ORIGIN_HOST: &str = "s3.lab.test";
+/// The edge's host name, what `cloudfront` targets point at.
+pub const EDGE_HOST: &str = "cdn.lab.test";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error("lab TLS: {0}")]
+    Tls(#[from] LabTlsError),
+    #[error("lab listener: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The two paths a region sees, and the edge's POP name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RegionPaths {
+    /// Probe → origin, and edge → origin on a miss.
+    pub origin: PathProfile,
+    /// Probe → edge.
+    pub edge: PathProfile,
+    pub edge_pop: &'static str,
+}
+
+impl RegionPaths {
+    /// The paths that reproduce `region`'s published figures at `scale`, for an object of
+    /// `object_bytes`.
+    pub fn of(region: &Region, scale: f64, object_bytes: u64) -> Self {
+        Self {
+            origin: region.origin.path(scale, object_bytes),
+            edge: region.edge.path(scale, object_bytes),
+            edge_pop: region.edge_pop,
+        }
+    }
+}
+
+/// TLS record size of the lab's hosts. A client can read a record only once all of it has crossed
+/// the link; with 16 KiB records a response head shares its record with the body and arrives
+/// only after the body's first 16 KiB, which moves download time into `ttfb`. Small records, as
+/// CDNs send at the start of a connection, let the head through after one round trip.
+const TLS_RECORD_BYTES: usize = 1400;
+
+fn small_records(config: Arc<rustls::ServerConfig>) -> Arc<rustls::ServerConfig> {
+    let mut config = (*config).clone();
+    config.max_fragment_size = Some(TLS_RECORD_BYTES);
+    Arc::new(config)
+}
+
+/// A running region. Dropping it closes every port it opened; the origin server is the caller's.
+pub struct RegionLab {
+    paths: RegionPaths,
+    dns: DnsServer,
+    far_link: Link,
+    near_link: Link,
+    edge: Edge,
+    // Kept for their ports: each is the upstream of a link above.
+    _origin_front: TlsFront,
+    _edge_front: TlsFront,
+    _edge_far_link: Link,
+}
+
+impl RegionLab {
+    /// Builds the region's paths in front of the plain-HTTP `origin`, with certificates from `ca`.
+    pub async fn start(
+        ca: &TestCa,
+        origin: SocketAddr,
+        paths: RegionPaths,
+    ) -> Result<Self, LabError> {
+        let origin_tls = small_records(ca.server_config(&[ORIGIN_HOST], ALPN_HTTP1)?); // as S3
+        let edge_tls = small_records(ca.server_config(&[EDGE_HOST], ALPN_H2_AND_HTTP1)?);
+
+        let origin_front = TlsFront::start(origin_tls, origin).await?;
+        let far_link = Link::start(origin_front.local_addr(), paths.origin.link).await?;
+
+        let edge_far_link = Link::start(origin, paths.origin.link).await?;
+        let edge = Edge::start(edge_far_link.local_addr(), paths.edge_pop).await?;
+        let edge_front = TlsFront::start(edge_tls, edge.local_addr()).await?;
+        let near_link = Link::start(edge_front.local_addr(), paths.edge.link).await?;
+
+        let loopback = vec![IpAddr::V4(Ipv4Addr::LOCALHOST)];
+        let dns = DnsServer::start(vec![
+            DnsRecord::new(ORIGIN_HOST, loopback.clone()).with_delay(paths.origin.dns_delay),
+            DnsRecord::new(EDGE_HOST, loopback).with_delay(paths.edge.dns_delay),
+        ])?;
+        Ok(Self {
+            paths,
+            dns,
+            far_link,
+            near_link,
+            edge,
+            _origin_front: origin_front,
+            _edge_front: edge_front,
+            _edge_far_link: edge_far_link,
+        })
+    }
+
+    pub fn paths(&self) -> RegionPaths {
+        self.paths
+    }
+
+    /// The address to give the probe as `--resolver`.
+    pub fn resolver(&self) -> SocketAddr {
+        self.dns.addr()
+    }
+
+    /// The origin's URL for `path` (which starts with `/`), through the far link.
+    pub fn origin_url(&self, path: &str) -> String {
+        format!(
+            "https://{ORIGIN_HOST}:{}{path}",
+            self.far_link.local_addr().port()
+        )
+    }
+
+    /// The edge's URL for `path` (which starts with `/`), through the near link.
+    pub fn edge_url(&self, path: &str) -> String {
+        format!(
+            "https://{EDGE_HOST}:{}{path}",
+            self.near_link.local_addr().port()
+        )
+    }
+
+    /// How the edge answered so far.
+    pub fn edge_counts(&self) -> EdgeCounts {
+        self.edge.counts()
+    }
+
+    /// Stops the DNS server and waits for it; the other pieces stop as they are dropped.
+    pub async fn shutdown(self) {
+        self.dns.shutdown().await;
+    }
+}

@@ -1,0 +1,139 @@
+//! The whole pipeline in the lab: the real server, `run` through emulated paths, `report`, `check`.
+//! Time is scaled further down than the demo's so these stay quick on a 2-core CI machine.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use cdnprobe::demo::Scenario;
+use cdnprobe::lab::link::DEFAULT_BURST_BYTES;
+use cdnprobe::lab::region_lab::RegionPaths;
+use cdnprobe::lab::regions::{AUCKLAND, REGIONS, Region};
+use cdnprobe::sample::{CacheStatus, Sample};
+
+/// 1:20 of the published times: an S3 sample from Auckland takes ~0.23 s.
+const TEST_TIME_SCALE: f64 = 0.05;
+/// The check's default `--min-samples`.
+const SAMPLES: u64 = 10;
+
+fn scenario(out: &Path, regions: Vec<Region>) -> Scenario {
+    Scenario {
+        out: out.to_owned(),
+        samples: SAMPLES,
+        regions,
+        time_scale: TEST_TIME_SCALE,
+        min_speedup: 1.5,
+    }
+}
+
+fn samples(csv: &Path) -> Vec<Sample> {
+    csv::Reader::from_path(csv)
+        .unwrap()
+        .deserialize()
+        .map(|row| row.unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emulated_cdn_passes_the_check_and_the_report_says_what_was_emulated() {
+    let out = tempfile::tempdir().unwrap();
+
+    let verdict = scenario(out.path(), REGIONS.to_vec()).play().await.unwrap();
+
+    assert_eq!(verdict, ExitCode::SUCCESS);
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(report.contains("emulated"), "{report}");
+    assert!(
+        report.contains("connect"),
+        "the unshaped phase is named: {report}"
+    );
+    for file in [
+        "summary.csv",
+        "comparison.csv",
+        "phases.png",
+        "phases.svg",
+        "cdf.png",
+        "timeline.svg",
+    ] {
+        assert!(out.path().join(file).is_file(), "{file} missing");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_edge_misses_once_per_region_then_hits_from_its_pop() {
+    let out = tempfile::tempdir().unwrap();
+
+    scenario(out.path(), vec![AUCKLAND]).play().await.unwrap();
+
+    let rows = samples(&out.path().join("samples/auckland.csv"));
+    let (edge, origin): (Vec<_>, Vec<_>) = rows.iter().partition(|s| s.target == "cloudfront");
+    assert_eq!(
+        (edge.len(), origin.len()),
+        (SAMPLES as usize, SAMPLES as usize)
+    );
+    assert!(rows.iter().all(|s| s.succeeded() && s.region == "auckland"));
+    assert_eq!(edge[0].cache, CacheStatus::Miss);
+    assert!(edge[1..].iter().all(|s| s.cache == CacheStatus::Hit));
+    assert!(edge.iter().all(|s| s.pop == AUCKLAND.edge_pop));
+    assert!(
+        origin
+            .iter()
+            .all(|s| s.cache == CacheStatus::Unknown && s.pop.is_empty())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edge_slower_than_the_origin_fails_the_check() {
+    let out = tempfile::tempdir().unwrap();
+    // A misrouted distribution: the edge is as far as the origin was, the origin as near as
+    // the edge was.
+    let misrouted = Region {
+        origin: AUCKLAND.edge,
+        edge: AUCKLAND.origin,
+        ..AUCKLAND
+    };
+
+    let verdict = scenario(out.path(), vec![misrouted]).play().await.unwrap();
+
+    assert_eq!(verdict, ExitCode::FAILURE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_emulated_delay_lands_in_its_phase() {
+    let out = tempfile::tempdir().unwrap();
+
+    scenario(out.path(), vec![AUCKLAND]).play().await.unwrap();
+
+    let rows = samples(&out.path().join("samples/auckland.csv"));
+    let bytes = rows[0].bytes;
+    let paths = RegionPaths::of(&AUCKLAND, TEST_TIME_SCALE, bytes);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    for row in &rows {
+        let path = if row.target == "s3" {
+            paths.origin
+        } else {
+            paths.edge
+        };
+        let rtt = ms(path.link.rtt());
+        let label = format!("{} sample {}", row.target, row.sample);
+        assert!(row.dns_ms.unwrap() >= ms(path.dns_delay), "{label}: dns");
+        assert!(row.tls_ms.unwrap() >= rtt, "{label}: tls");
+        assert!(row.ttfb_ms.unwrap() >= rtt, "{label}: ttfb");
+        let paced = (bytes - DEFAULT_BURST_BYTES as u64) as f64;
+        let body_ms = paced / path.link.downlink.bytes_per_second.unwrap() * 1e3;
+        // The head's own TLS record crosses first; the rest of the body follows at the rate.
+        assert!(
+            row.download_ms.unwrap() >= 0.8 * body_ms,
+            "{label}: download"
+        );
+    }
+    // The TCP handshake with a loopback relay is not shaped: typically far below the shortest
+    // round trip (the median, so one slow connect on a loaded machine does not decide).
+    let mut connects: Vec<f64> = rows.iter().map(|row| row.connect_ms.unwrap()).collect();
+    connects.sort_by(f64::total_cmp);
+    let shortest_rtt = ms(paths.edge.link.rtt());
+    assert!(
+        connects[connects.len() / 2] < shortest_rtt,
+        "connect {connects:?}"
+    );
+}
