@@ -795,3 +795,59 @@ fn number(value: f64) -> String {
         format!("{value:.3}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(vec![5.0, 1.0, 3.0]), 3.0);
+    }
+
+    #[test]
+    fn p99_of_a_hundred_values_is_the_ninety_ninth_smallest() {
+        let values: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+        assert_eq!(percentile(values, 0.99), 99.0);
+        assert_eq!(percentile(vec![7.0], 0.99), 7.0);
+    }
+
+    #[test]
+    fn a_missed_target_is_never_rounded_into_a_met_one() {
+        let figure = |value| Figure {
+            comparison: "wrk_256k",
+            measure: String::new(),
+            value,
+            unit: "×",
+            target: Some(Target::AtLeast(0.8)),
+        };
+        assert_eq!(figure(0.79962).shown(), "0.7996");
+        assert_eq!(figure(0.8123).shown(), "0.812");
+    }
+
+    #[test]
+    fn paired_ratios_are_taken_pair_by_pair() {
+        let run = |pair, tool: &str, value| Run {
+            comparison: "serve_1g".into(),
+            pair,
+            tool: tool.into(),
+            metric: "throughput_mb_s".into(),
+            value,
+        };
+        // Pair 2 ran while the machine was slow for both: its ratio is still 1.
+        let runs = [
+            run(1, "nginx", 1000.0),
+            run(1, "cdnprobe-server", 900.0),
+            run(2, "nginx", 100.0),
+            run(2, "cdnprobe-server", 100.0),
+            run(3, "nginx", 1000.0),
+            run(3, "cdnprobe-server", 1100.0),
+        ];
+        let mut figures = Vec::new();
+        paired_section(&PAIRED[3], &runs, &mut figures, &mut String::new());
+        let ratio = figures.last().expect("a ratio figure");
+        assert_eq!(ratio.value, 1.0);
+        assert!(ratio.target.is_some_and(|t| t.met(ratio.value)));
+    }
+}
