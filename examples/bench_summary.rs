@@ -196,11 +196,19 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out)?;
     let mut markdown = String::new();
     let mut figures = Vec::new();
-    let mut details = String::new();
+    // Each comparison's detail, in the issue's order whatever order they were computed in.
+    let mut details: BTreeMap<usize, String> = BTreeMap::new();
     for paired in &PAIRED {
-        paired_section(paired, &runs, &mut figures, &mut details);
+        let out = details
+            .entry(comparison_number(paired.comparison))
+            .or_default();
+        paired_section(paired, &runs, &mut figures, out);
     }
-    phase_section(&phases, &mut figures, &mut details);
+    phase_section(
+        &phases,
+        &mut figures,
+        details.entry(comparison_number("phases")).or_default(),
+    );
     single_sections(&runs, &mut figures, &mut details);
     // Stable: within a comparison, figures keep the order they were found in.
     figures.sort_by_key(|f| comparison_number(f.comparison));
@@ -208,9 +216,10 @@ fn main() -> anyhow::Result<()> {
     if let Some(dir) = &args.criterion {
         let micro = read_criterion(dir)?;
         write_microbenchmarks_csv(&args.out.join("microbenchmarks.csv"), &micro)?;
-        microbenchmark_section(&micro, &mut details);
+        microbenchmark_section(&micro, details.entry(usize::MAX).or_default());
     }
 
+    let details: String = details.into_values().collect();
     write_report(&mut markdown, &environment, &figures, &details);
     std::fs::write(args.out.join("report.md"), markdown)?;
     write_summary_csv(&args.out.join("summary.csv"), &figures)?;
@@ -354,10 +363,13 @@ fn phase_section(rows: &[PhaseRow], figures: &mut Vec<Figure>, out: &mut String)
     if rows.is_empty() {
         return;
     }
-    let samples = rows.iter().filter(|r| r.phase == "total").count();
+    let samples = rows
+        .iter()
+        .filter(|r| r.phase == "total" && r.tool == "cdnprobe")
+        .count();
     let _ = writeln!(
         out,
-        "\n### 2. Phase agreement with the injected delays ({samples} samples)\n\n\
+        "\n### 2. Phase agreement with the injected delays ({samples} samples per tool)\n\n\
          Error = |measured − injected|, ms, over fresh connections (HTTPS, h2 by ALPN, the \
          URL's host an IP literal so neither tool looks up a name). The error is not all the \
          tool's: it includes the real work of each phase on loopback (TCP handshake, TLS crypto, \
@@ -435,7 +447,7 @@ fn phase_section(rows: &[PhaseRow], figures: &mut Vec<Figure>, out: &mut String)
 
 /// The comparisons with one tool: run by run, judged on the median run (durations,
 /// throughputs) or the largest (peak memory).
-fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
+fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, details: &mut BTreeMap<usize, String>) {
     struct Single {
         comparison: &'static str,
         title: &'static str,
@@ -532,6 +544,9 @@ fn single_sections(runs: &[Run], figures: &mut Vec<Figure>, out: &mut String) {
             ("median run", median(scaled.clone()))
         };
         let runs_text: Vec<String> = scaled.iter().map(|v| number(*v)).collect();
+        let out = details
+            .entry(comparison_number(single.comparison))
+            .or_default();
         let _ = writeln!(
             out,
             "\n### {}\n\nRuns ({}): {}; {which}: **{} {}**",
