@@ -600,6 +600,20 @@ fn write_report(
          every figure below shares its {} cores with whatever else ran.",
         get("cores")
     );
+    let first = |key: &str| get(key).split_whitespace().next()?.parse::<f64>().ok();
+    let busiest = [first("load_before"), first("load_after")]
+        .into_iter()
+        .flatten()
+        .fold(0.0, f64::max);
+    if let Some(cores) = get("cores").parse::<f64>().ok()
+        && busiest > cores / 2.0
+    {
+        let _ = writeln!(
+            out,
+            "\n**Warning:** the machine was busy (load {busiest:.1} on {cores} cores) while these \
+             figures were taken; they are noisier than on an idle machine."
+        );
+    }
     let _ = write!(
         out,
         "\n## How each figure was taken\n\n\
