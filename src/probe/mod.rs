@@ -213,7 +213,13 @@ impl Prober {
         let connect_started = Instant::now();
         let connected = connect::tcp_connect(&addrs).await;
         sample.connect_ms = Some(ms(connect_started, Instant::now()));
-        let (tcp, remote_addr) = connected.map_err(|_| ErrorClass::Connect)?;
+        let (tcp, remote_addr) = connected.map_err(|failed| {
+            // Where the failure happened is worth keeping: an address that refuses or hangs.
+            if let Some(addr) = failed.last_tried {
+                sample.remote_addr = addr.to_string();
+            }
+            ErrorClass::Connect
+        })?;
         sample.remote_addr = remote_addr.to_string();
 
         let sender = if url.scheme() == "https" {
