@@ -27,7 +27,7 @@ use crate::usage_error;
 const DEFAULT_SAMPLES: u64 = 10;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Exit status after Ctrl-C, as shells report a process ended by SIGINT.
-const EXIT_INTERRUPTED: u8 = 130;
+pub const EXIT_INTERRUPTED: u8 = 130;
 /// Name of the query parameter `--cache-bust` adds.
 pub const CACHE_BUST_PARAM: &str = "cdnprobe_bust";
 
