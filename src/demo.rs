@@ -62,20 +62,32 @@ pub async fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     // Dropping the scenario's future stops every lab task and removes its temporary directory.
     let verdict = tokio::select! {
-        // Ctrl-C first: `run` may also see the signal and return, and the demo must then stop
-        // rather than go on to the report.
         biased;
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("\ncdnprobe demo: interrupted; the lab is stopped and its temporary files removed");
-            return Ok(ExitCode::from(130));
-        }
-        verdict = scenario.play() => verdict?,
+        _ = tokio::signal::ctrl_c() => return Ok(interrupted()),
+        // `run` has a Ctrl-C handler of its own, which can see the signal first: the signal may
+        // arrive in the same poll after this select checked its own handler. Its interrupted
+        // exit then reaches here as `Interrupted`, and the demo stops just the same.
+        verdict = scenario.play() => match verdict {
+            Err(error) if error.is::<Interrupted>() => return Ok(interrupted()),
+            verdict => verdict?,
+        },
     };
     println!(
         "\ndemo finished in {:.1} s (hosts {ORIGIN_HOST} and {EDGE_HOST} existed only in this process)",
         started.elapsed().as_secs_f64()
     );
     Ok(verdict)
+}
+
+/// A probe run stopped by Ctrl-C.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+struct Interrupted;
+
+/// Says the demo stopped (its lab and temporary files are gone once the scenario is dropped).
+fn interrupted() -> ExitCode {
+    eprintln!("\ncdnprobe demo: interrupted; the lab is stopped and its temporary files removed");
+    ExitCode::from(crate::run::EXIT_INTERRUPTED)
 }
 
 /// What the lab runs: one probe run per region over that region's paths, then one report and
@@ -202,6 +214,9 @@ impl Scenario {
                 paths.edge_pop, counts.misses, counts.hits
             );
             lab.shutdown().await;
+            if code == ExitCode::from(crate::run::EXIT_INTERRUPTED) {
+                return Err(Interrupted.into());
+            }
             anyhow::ensure!(
                 code == ExitCode::SUCCESS,
                 "probing {} failed; see {}",

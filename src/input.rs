@@ -150,9 +150,13 @@ impl<'p> SampleReader<'p> {
 
     /// Overwrites every field of `sample` with the next row; false at the end of the file.
     fn read_into(&mut self, sample: &mut Sample) -> Result<bool, UsageError> {
-        let line = self.reader.position().line();
-        let at = |what: String| UsageError(format!("{}:{line}: {what}", self.path.display()));
-        match self.reader.read_record(&mut self.record) {
+        let before = self.reader.position().clone();
+        let read = self.reader.read_record(&mut self.record);
+        let at = |what: String| {
+            let line = self.record_line(&before);
+            UsageError(format!("{}:{line}: {what}", self.path.display()))
+        };
+        match read {
             Ok(false) => return Ok(false),
             Ok(true) => {}
             Err(e) => return Err(at(e.to_string())),
@@ -164,6 +168,32 @@ impl<'p> SampleReader<'p> {
         }
         self.rows += 1;
         Ok(true)
+    }
+
+    /// The line the record read from `before` starts on (for an error message). The reader's
+    /// line at `before` may be a blank line, or the `\n` of a `\r\n`, that `read_record`
+    /// skipped, so count the line breaks between there and the record's first byte.
+    fn record_line(&self, before: &csv::Position) -> u64 {
+        use std::io::{BufRead, BufReader, Seek, SeekFrom};
+        let skipped = || -> std::io::Result<u64> {
+            let mut file = std::fs::File::open(self.path)?;
+            file.seek(SeekFrom::Start(before.byte()))?;
+            let mut gap = BufReader::new(file);
+            let mut breaks = 0;
+            loop {
+                let chunk = gap.fill_buf()?;
+                let blank = chunk
+                    .iter()
+                    .take_while(|b| matches!(b, b'\r' | b'\n'))
+                    .count();
+                breaks += chunk[..blank].iter().filter(|b| **b == b'\n').count() as u64;
+                if blank < chunk.len() || chunk.is_empty() {
+                    return Ok(breaks);
+                }
+                gap.consume(blank);
+            }
+        };
+        before.line() + skipped().unwrap_or(0)
     }
 
     fn finish(self) -> Result<u64, UsageError> {
@@ -193,13 +223,13 @@ fn parse_into(column: &str) -> Option<ParseInto> {
         "status" => |s, v| put(&mut s.status, optional(v, number)),
         "remote_addr" => |s, v| text(&mut s.remote_addr, v),
         "bytes" => |s, v| put(&mut s.bytes, number(v)),
-        "dns_ms" => |s, v| put(&mut s.dns_ms, optional(v, number)),
-        "connect_ms" => |s, v| put(&mut s.connect_ms, optional(v, number)),
-        "tls_ms" => |s, v| put(&mut s.tls_ms, optional(v, number)),
-        "ttfb_ms" => |s, v| put(&mut s.ttfb_ms, optional(v, number)),
-        "download_ms" => |s, v| put(&mut s.download_ms, optional(v, number)),
-        "total_ms" => |s, v| put(&mut s.total_ms, optional(v, number)),
-        "throughput_mbps" => |s, v| put(&mut s.throughput_mbps, optional(v, number)),
+        "dns_ms" => |s, v| put(&mut s.dns_ms, optional(v, measure)),
+        "connect_ms" => |s, v| put(&mut s.connect_ms, optional(v, measure)),
+        "tls_ms" => |s, v| put(&mut s.tls_ms, optional(v, measure)),
+        "ttfb_ms" => |s, v| put(&mut s.ttfb_ms, optional(v, measure)),
+        "download_ms" => |s, v| put(&mut s.download_ms, optional(v, measure)),
+        "total_ms" => |s, v| put(&mut s.total_ms, optional(v, measure)),
+        "throughput_mbps" => |s, v| put(&mut s.throughput_mbps, optional(v, measure)),
         "cache" => |s, v| put(&mut s.cache, named(v)),
         "pop" => |s, v| text(&mut s.pop, v),
         "error" => |s, v| put(&mut s.error, optional(v, named)),
@@ -223,6 +253,17 @@ fn number<T: std::str::FromStr>(value: &str) -> Result<T, String> {
     value
         .parse()
         .map_err(|_| format!("not a number: {value:?}"))
+}
+
+/// A time or a rate: `f64` parses `inf`, `NaN` and negatives, none of which a measurement can be
+/// (an infinite value hangs the chart's axis computation and prints as "inf ms").
+fn measure(value: &str) -> Result<f64, String> {
+    let measured: f64 = number(value)?;
+    if measured.is_finite() && measured >= 0.0 {
+        Ok(measured)
+    } else {
+        Err("not a finite non-negative number".into())
+    }
 }
 
 fn optional<T>(value: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>, String> {
@@ -326,6 +367,47 @@ mod tests {
                 "{}:2: column cache: unknown variant `warm`, expected one of `hit`, `miss`, `refresh`, `unknown`",
                 path.display()
             )
+        );
+    }
+
+    /// The line `for_each_sample` names for `text`, a file whose one bad row has `cache` = warm.
+    fn line_of_the_bad_row(text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("samples.csv");
+        std::fs::write(&path, text).unwrap();
+        let error = for_each_sample(std::slice::from_ref(&path), |_| {}).unwrap_err();
+        let after_path = &error.0[path.display().to_string().len() + 1..];
+        after_path.split(':').next().unwrap().to_string()
+    }
+
+    #[test]
+    fn a_bad_row_is_named_by_its_own_line_after_blank_lines_and_multi_line_fields() {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let multi_line = Sample {
+            region: "two\nlines".into(),
+            ..Sample::default()
+        };
+        csv.serialize(&multi_line).unwrap();
+        csv.serialize(Sample::default()).unwrap();
+        let text = String::from_utf8(csv.into_inner().unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // header (1), the quoted region over lines 2-3, the good row (4)
+        assert_eq!(lines.len(), 4);
+        let good = lines[3];
+        let bad = good.replace(",unknown,", ",warm,");
+        let head = lines[..4].join("\n");
+        assert_eq!(line_of_the_bad_row(&format!("{head}\n{bad}\n")), "5");
+        assert_eq!(line_of_the_bad_row(&format!("{head}\n\n\n{bad}\n")), "7");
+        // The last line without its line break.
+        assert_eq!(line_of_the_bad_row(&format!("{head}\n\n{bad}")), "6");
+        // Windows line breaks, blank lines included.
+        let crlf = format!("{head}\n\n{bad}\n").replace('\n', "\r\n");
+        assert_eq!(line_of_the_bad_row(&crlf), "6");
+        // A bad multi-line row is named by its first line.
+        let bad_multi = format!("{}\n{}", lines[1], lines[2]).replace(",unknown,", ",warm,");
+        assert_eq!(
+            line_of_the_bad_row(&format!("{}\n{good}\n\n{bad_multi}\n{good}\n", lines[0])),
+            "4"
         );
     }
 }

@@ -27,7 +27,7 @@ use crate::usage_error;
 const DEFAULT_SAMPLES: u64 = 10;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Exit status after Ctrl-C, as shells report a process ended by SIGINT.
-const EXIT_INTERRUPTED: u8 = 130;
+pub const EXIT_INTERRUPTED: u8 = 130;
 /// Name of the query parameter `--cache-bust` adds.
 pub const CACHE_BUST_PARAM: &str = "cdnprobe_bust";
 
@@ -125,10 +125,15 @@ pub struct Plan {
     pub reuse: bool,
     pub cache_bust: bool,
     pub prober: Prober,
+    /// Said once before the first sample: the lookups will be timed against a local cache.
+    pub dns_warning: Option<String>,
 }
 
 pub async fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let plan = Plan::from_args(args)?;
+    if let Some(warning) = &plan.dns_warning {
+        eprintln!("{warning}");
+    }
     let mut output = open_output(plan.out.as_deref())?;
     let mut totals: Vec<TargetSummary> = plan
         .targets
@@ -245,13 +250,19 @@ impl Plan {
         let tls = TlsSettings::new(args.cacert.as_deref(), args.insecure, http.alpn())
             .map_err(|e| UsageError::new(e.to_string()))?;
         let needs_dns = targets.iter().any(|t| t.url.domain().is_some());
-        let dns = dns_settings(&args.resolvers, &config.resolvers, family, needs_dns)?;
+        let (dns, dns_warning) =
+            dns_settings(&args.resolvers, &config.resolvers, family, needs_dns)?;
         let timeout = args
             .timeout
             .or(config.timeout.map(|t| t.0))
             .unwrap_or(DEFAULT_TIMEOUT);
         if timeout.is_zero() {
             return Err(UsageError::new("--timeout must be more than zero"));
+        }
+        let samples = args.samples.or(config.samples).unwrap_or(DEFAULT_SAMPLES);
+        if samples == 0 {
+            // Zero samples would "succeed" with empty tables and an empty CSV.
+            return Err(UsageError::new("--samples must be at least 1"));
         }
         if let Some(out) = args.out.as_deref().filter(|out| out.is_dir()) {
             return Err(UsageError::new(format!(
@@ -265,13 +276,14 @@ impl Plan {
             .unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned());
         Ok(Plan {
             targets,
-            samples: args.samples.or(config.samples).unwrap_or(DEFAULT_SAMPLES),
+            samples,
             warmup: args.warmup.or(config.warmup).unwrap_or(0),
             interval: args
                 .interval
                 .or(config.interval.map(|i| i.0))
                 .unwrap_or(Duration::ZERO),
             region,
+            dns_warning,
             out: args.out,
             reuse: args.reuse || config.reuse.unwrap_or(false),
             cache_bust: args.cache_bust || config.cache_bust.unwrap_or(false),
@@ -414,11 +426,18 @@ fn target(label: &str, url: &str, headers: HeaderMap) -> Result<Target, UsageErr
 /// `Name: value` lines into a header map; a later header of the same name replaces an earlier.
 fn parse_headers(lines: &[String]) -> Result<HeaderMap, UsageError> {
     let mut headers = HeaderMap::new();
-    for line in lines {
+    for (position, line) in (1..).zip(lines) {
         let bad = |why: &str| {
-            // The value may be a secret: name only the header.
-            let name = line.split(':').next().unwrap_or_default();
-            UsageError::new(format!("-H {name:?}: {why}"))
+            // The value may be a secret, and a line without a colon may be nothing but the value:
+            // show only the text before the first colon or space, and only when one follows it.
+            let name = line
+                .split([':', ' ', '\t'])
+                .next()
+                .filter(|name| !name.is_empty() && name.len() < line.len());
+            match name {
+                Some(name) => UsageError::new(format!("-H #{position} ({name}): {why}")),
+                None => UsageError::new(format!("-H #{position}: {why}")),
+            }
         };
         let (name, value) = line
             .split_once(':')
@@ -453,18 +472,20 @@ fn dns_settings(
     from_config: &[String],
     family: IpFamily,
     needs_dns: bool,
-) -> Result<DnsSettings, UsageError> {
+) -> Result<(DnsSettings, Option<String>), UsageError> {
     let given = if from_flags.is_empty() {
         from_config
     } else {
         from_flags
     };
     if given.is_empty() && needs_dns {
-        return DnsSettings::system(family).map_err(|e| {
+        let system = DnsSettings::system(family).map_err(|e| {
             UsageError::new(format!(
                 "reading the system DNS configuration: {e} (give --resolver IP)"
             ))
-        });
+        })?;
+        let warning = local_cache_warning(&system);
+        return Ok((system, warning));
     }
     let servers = given
         .iter()
@@ -474,7 +495,18 @@ fn dns_settings(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(DnsSettings::servers(&servers, family))
+    Ok((DnsSettings::servers(&servers, family), None))
+}
+
+/// The system resolver on this machine answers every lookup after the first from its own
+/// cache, however fresh the probe's resolver is: `dns_ms` would not be a first-time viewer's.
+fn local_cache_warning(system: &DnsSettings) -> Option<String> {
+    let server = system.local_name_server()?;
+    Some(format!(
+        "cdnprobe: warning: the system resolver {server} is a cache on this machine, so dns_ms \
+         after the first sample times its cache, not a first-time viewer's lookup; \
+         give --resolver <upstream IP> to time real lookups"
+    ))
 }
 
 /// The CSV sink: the `--out` file (appended; header only when new or empty) or stdout.
@@ -621,6 +653,43 @@ mod tests {
     fn header_error_does_not_echo_the_value() {
         let error = parse_headers(&["Authorization: Bearer s3cr\x01t".into()]).unwrap_err();
         assert!(!error.to_string().contains("s3cr"), "{error}");
+        // Without the colon the whole line is not a name: it must not be echoed either.
+        let lines = ["X-Ok: 1".into(), "Authorization Bearer s3cretvalue".into()];
+        let error = parse_headers(&lines).unwrap_err().to_string();
+        assert!(!error.contains("s3cret"), "{error}");
+        assert!(!error.contains("Bearer"), "{error}");
+        assert_eq!(error, "-H #2 (Authorization): expected 'Name: value'");
+        // A lone token may be the secret itself: only its position is named.
+        let error = parse_headers(&["s3cretvalue".into()])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(error, "-H #1: expected 'Name: value'");
+    }
+
+    #[test]
+    fn a_local_system_resolver_is_warned_about_naming_it_and_the_way_out() {
+        let systemd = DnsSettings::from_resolv_conf("nameserver 127.0.0.53\n");
+        let warning = local_cache_warning(&systemd).unwrap();
+        assert!(warning.contains("127.0.0.53"), "{warning}");
+        assert!(warning.contains("--resolver <upstream IP>"), "{warning}");
+        assert_eq!(warning.lines().count(), 1, "{warning}");
+        let remote = DnsSettings::from_resolv_conf("nameserver 10.255.255.53\n");
+        assert_eq!(local_cache_warning(&remote), None);
+    }
+
+    #[test]
+    fn a_resolver_the_user_gave_is_never_warned_about_even_on_loopback() {
+        let given = ["127.0.0.1:5353".to_string()];
+        let (_, warning) = dns_settings(&given, &[], IpFamily::Any, true).unwrap();
+        assert_eq!(warning, None);
+        let (_, warning) = dns_settings(&[], &given, IpFamily::Any, true).unwrap();
+        assert_eq!(warning, None);
+    }
+
+    #[test]
+    fn targets_by_ip_address_are_never_warned_about() {
+        let (_, warning) = dns_settings(&[], &[], IpFamily::Any, false).unwrap();
+        assert_eq!(warning, None);
     }
 
     #[test]

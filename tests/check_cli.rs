@@ -699,3 +699,44 @@ fn evaluate_returns_the_verdict_for_the_demo_argv() {
     assert_eq!(report.checks.len(), 2);
     assert!(report.checks.iter().all(|c| c.outcome == Outcome::Pass));
 }
+
+#[test]
+fn infinite_total_time_exits_2_rather_than_printing_inf_ms() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Pcg64::seed_from_u64(5);
+    let mut writer = csv::Writer::from_path(dir.path().join("eu-west-1.csv")).unwrap();
+    for target in [EU_S3, EU_CDN] {
+        for mut sample in target.samples(&mut rng) {
+            if target.label == "s3" && sample.sample == 1 {
+                sample.total_ms = Some(f64::INFINITY);
+            }
+            writer.serialize(sample).unwrap();
+        }
+    }
+    writer.flush().unwrap();
+    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5"]);
+    assert_bad_input(
+        &output,
+        "eu-west-1.csv:2: column total_ms: not a finite non-negative number",
+    );
+}
+
+#[test]
+fn negative_and_not_a_number_times_exit_2() {
+    for value in ["-3.5", "NaN"] {
+        let dir = fast_cdn();
+        let path = dir.path().join("us-east-1.csv");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        // ttfb_ms is the 13th column of the fourth line.
+        let mut cells: Vec<String> = lines[3].split(',').map(String::from).collect();
+        cells[12] = value.into();
+        lines[3] = cells.join(",");
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let output = cdnprobe(dir.path(), &["--min-speedup", "1.5"]);
+        assert_bad_input(
+            &output,
+            "us-east-1.csv:4: column ttfb_ms: not a finite non-negative number",
+        );
+    }
+}

@@ -99,3 +99,68 @@ fn an_unknown_baseline_label_is_rejected() {
     assert!(stderr.contains("--baseline origin: no such target in the input (targets: s3)"));
     assert!(!out.exists());
 }
+
+/// Replaces the `download_ms` cell (4.000) of the given 1-based line of `file` with `value`.
+fn replace_download_ms(file: &Path, line: usize, value: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[line - 1] = lines[line - 1].replace(",4.000,", &format!(",{value},"));
+    std::fs::write(file, lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn infinite_not_a_number_and_negative_times_are_rejected() {
+    for value in ["inf", "-inf", "NaN", "-1.5", "infinity"] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("runs.csv");
+        write_samples(&file, &vec![sample("lab", "s3", 1.0, 2.0, 3.0, 4.0); 2]);
+        replace_download_ms(&file, 3, value);
+        assert_rejected(
+            &file,
+            &format!(
+                "{}:3: column download_ms: not a finite non-negative number",
+                file.display()
+            ),
+        );
+    }
+}
+
+#[test]
+fn an_infinite_throughput_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("runs.csv");
+    write_samples(&file, &[sample("lab", "s3", 1.0, 2.0, 3.0, 4.0)]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // throughput_mbps is the 16th column.
+    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
+    cells[15] = "inf".into();
+    lines[1] = cells.join(",");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    assert_rejected(
+        &file,
+        &format!(
+            "{}:2: column throughput_mbps: not a finite non-negative number",
+            file.display()
+        ),
+    );
+}
+
+#[test]
+fn a_bad_row_after_blank_lines_is_reported_with_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("runs.csv");
+    write_samples(&file, &vec![sample("lab", "s3", 1.0, 2.0, 3.0, 4.0); 2]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // header, row, blank, blank, bad row: the bad row is line 5.
+    let bad = lines[2].replace(",4.000,", ",fast,");
+    std::fs::write(&file, format!("{}\n{}\n\n\n{bad}\n", lines[0], lines[1])).unwrap();
+    assert_rejected(
+        &file,
+        &format!(
+            "{}:5: column download_ms: not a number: \"fast\"",
+            file.display()
+        ),
+    );
+}

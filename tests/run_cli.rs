@@ -86,6 +86,14 @@ fn bad_header_is_rejected() {
 }
 
 #[test]
+fn zero_samples_is_rejected() {
+    run_rejects(
+        &[A_TARGET, "--samples", "0"],
+        "--samples must be at least 1",
+    );
+}
+
+#[test]
 fn no_target_is_rejected() {
     run_rejects(&[], "no targets");
 }
@@ -136,9 +144,23 @@ async fn interval_pauses_between_rounds() {
     let server = lab.http(FixtureConfig::default()).await;
     let target = format!("t={}", server.url("/v"));
     let started = Instant::now();
-    lab.run(&["--samples", "3", "--interval", "150ms", "--target", &target])
+    let (_, rows) = lab
+        .run(&["--samples", "3", "--interval", "150ms", "--target", &target])
         .await;
     assert!(started.elapsed() >= Duration::from_millis(300));
+    // The pause must come from the interval, not from fetches that failed slowly.
+    let fetched: Vec<_> = rows
+        .iter()
+        .map(|s| (s.sample, s.status, s.error.is_none()))
+        .collect();
+    assert_eq!(
+        fetched,
+        [
+            (1, Some(200), true),
+            (2, Some(200), true),
+            (3, Some(200), true)
+        ]
+    );
 }
 
 #[tokio::test]

@@ -36,6 +36,19 @@ async fn refused_port_is_a_connect_error() {
 }
 
 #[tokio::test]
+async fn refused_connect_records_the_address_it_tried() {
+    let lab = Lab::start();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = one_sample(&lab, &format!("http://{HOST}:{port}/v.mp4"), &[]).await;
+    assert_eq!(s.error, Some(ErrorClass::Connect));
+    assert_eq!(s.remote_addr, format!("127.0.0.1:{port}"));
+}
+
+#[tokio::test]
 async fn certificate_for_another_name_is_a_tls_error() {
     let lab = Lab::start();
     let server = lab

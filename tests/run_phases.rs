@@ -2,8 +2,12 @@
 
 mod common;
 
-use cdnprobe::lab::fixture::{FixtureConfig, FixtureServer};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cdnprobe::lab::fixture::FixtureConfig;
 use common::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn slow_dns_answer_lands_in_dns_ms() {
@@ -161,6 +165,54 @@ async fn reuse_keeps_one_http1_connection() {
     assert_reuse_keeps_one_connection(&["--http1.1"]).await;
 }
 
+/// An HTTP/1.1 server that answers one request per connection with a keep-alive response,
+/// then closes the connection when the next request arrives: deterministically, what a server
+/// closing an idle connection just as the client reuses it looks like to the client.
+async fn one_response_per_connection_server() -> (std::net::SocketAddr, Arc<AtomicU64>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicU64::new(0));
+    let accepted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            accepted.fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tcp.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let response = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+                let _ = tcp.write_all(response.as_bytes()).await;
+                // The next request is read, then the connection is closed without an answer.
+                let _ = tcp.read(&mut buf).await;
+            });
+        }
+    });
+    (addr, connections)
+}
+
+#[tokio::test]
+async fn reuse_retries_on_a_fresh_connection_when_the_kept_one_was_closed() {
+    let lab = Lab::start();
+    let (addr, connections) = one_response_per_connection_server().await;
+    let target = format!("t=http://{HOST}:{}/v.mp4", addr.port());
+    let (_, rows) = lab
+        .run(&["--samples", "3", "--reuse", "--target", &target])
+        .await;
+    // Each later sample found its kept connection closed and fetched on a fresh one, whose
+    // phases are the ones recorded.
+    assert_eq!(connections.load(Ordering::Relaxed), 3);
+    for s in &rows {
+        assert_eq!((s.error, s.status, s.bytes), (None, Some(200), 5), "{s:?}");
+        assert!(s.dns_ms.is_some() && s.connect_ms.is_some(), "{s:?}");
+    }
+    assert_eq!(rows.len(), 3);
+}
+
 #[tokio::test]
 async fn timeout_is_per_sample_not_per_run() {
     let lab = Lab::start();
@@ -181,9 +233,7 @@ async fn ipv6_only_connects_over_ipv6() {
         host: Some(DUAL_STACK_HOST.into()),
         ..Default::default()
     };
-    let server = FixtureServer::start_on("[::1]:0".parse().unwrap(), config)
-        .await
-        .unwrap();
+    let server = start_fixture_on("[::1]:0", config).await;
     // Without -6 the lookup stops at the A record (127.0.0.1), where nothing listens.
     let s = one_sample(&lab, &server.url("/v.mp4"), &["-6"]).await;
     assert_eq!(s.error, None);

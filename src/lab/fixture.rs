@@ -167,6 +167,8 @@ pub struct FixtureServer {
     host: String,
     shared: Arc<Shared>,
     accept_loop: JoinHandle<()>,
+    /// The runtime serving this fixture when it has one of its own.
+    own_runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl FixtureServer {
@@ -196,7 +198,28 @@ impl FixtureServer {
             host,
             shared,
             accept_loop,
+            own_runtime: None,
         })
+    }
+
+    /// Like [`FixtureServer::start_on`], served by a runtime of its own (one worker thread).
+    /// Timing tests use it: on the probe's runtime, the server's TLS and HTTP/2 work would run
+    /// between the probe's timed phases and be counted as the harness's overhead.
+    pub async fn start_on_own_runtime(
+        bind: SocketAddr,
+        config: FixtureConfig,
+    ) -> io::Result<FixtureServer> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("fixture-server")
+            .enable_all()
+            .build()?;
+        let mut server = runtime
+            .spawn(Self::start_on(bind, config))
+            .await
+            .map_err(io::Error::other)??;
+        server.own_runtime = Some(runtime);
+        Ok(server)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -232,6 +255,11 @@ impl FixtureServer {
 impl Drop for FixtureServer {
     fn drop(&mut self) {
         self.accept_loop.abort();
+        // Dropping a runtime blocks, which panics inside the test's own runtime; its tasks
+        // (open connections) are dropped in the background instead.
+        if let Some(runtime) = self.own_runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 

@@ -25,21 +25,39 @@ pub enum TlsSetupError {
     Rustls(#[from] rustls::Error),
 }
 
+/// A connect that reached no address.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct ConnectError {
+    pub error: io::Error,
+    /// The last address tried, if there was any to try.
+    pub last_tried: Option<SocketAddr>,
+}
+
 /// Connects to the first address that accepts, in order (like curl without happy eyeballs).
 /// Returns the stream and the address it reached.
-pub async fn tcp_connect(addrs: &[SocketAddr]) -> io::Result<(TcpStream, SocketAddr)> {
-    let mut last_error = io::Error::new(io::ErrorKind::AddrNotAvailable, "no address to connect");
+pub async fn tcp_connect(addrs: &[SocketAddr]) -> Result<(TcpStream, SocketAddr), ConnectError> {
+    let mut failed = ConnectError {
+        error: io::Error::new(io::ErrorKind::AddrNotAvailable, "no address to connect"),
+        last_tried: None,
+    };
     for &addr in addrs {
-        match TcpStream::connect(addr).await {
-            Ok(stream) => {
-                // Requests are small single writes; Nagle would only delay them.
-                stream.set_nodelay(true)?;
-                return Ok((stream, addr));
+        let connected = TcpStream::connect(addr).await.and_then(|stream| {
+            // Requests are small single writes; Nagle would only delay them.
+            stream.set_nodelay(true)?;
+            Ok(stream)
+        });
+        match connected {
+            Ok(stream) => return Ok((stream, addr)),
+            Err(error) => {
+                failed = ConnectError {
+                    error,
+                    last_tried: Some(addr),
+                }
             }
-            Err(error) => last_error = error,
         }
     }
-    Err(last_error)
+    Err(failed)
 }
 
 /// How the probe's TLS client trusts servers and what it offers by ALPN.

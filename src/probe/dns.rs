@@ -76,6 +76,23 @@ impl DnsSettings {
         Self { config, options }
     }
 
+    /// The first name server on this machine (127.0.0.53 of systemd-resolved, a local dnsmasq):
+    /// such a server caches answers itself, so only the first lookup of a name leaves it.
+    pub fn local_name_server(&self) -> Option<IpAddr> {
+        self.config
+            .name_servers()
+            .iter()
+            .map(|server| server.ip)
+            .find(IpAddr::is_loopback)
+    }
+
+    /// The settings a `resolv.conf` with this text gives, as [`DnsSettings::system`] reads it.
+    #[cfg(test)]
+    pub(crate) fn from_resolv_conf(text: &str) -> Self {
+        let (config, options) = hickory_resolver::system_conf::parse_resolv_conf(text).unwrap();
+        Self::new(config, options, IpFamily::Any)
+    }
+
     /// A resolver with nothing cached and no open connections, built before the clock starts.
     pub fn fresh_resolver(&self) -> Result<TokioResolver, NetError> {
         Resolver::builder_with_config(self.config.clone(), TokioRuntimeProvider::default())
@@ -106,6 +123,23 @@ pub async fn lookup(resolver: &TokioResolver, host: &str) -> Result<Vec<IpAddr>,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loopback_name_server_is_found_as_local() {
+        let settings = DnsSettings::from_resolv_conf("nameserver 127.0.0.53\noptions edns0\n");
+        assert_eq!(settings.local_name_server(), Some([127, 0, 0, 53].into()));
+        let settings = DnsSettings::from_resolv_conf("nameserver 10.0.0.2\nnameserver ::1\n");
+        assert_eq!(
+            settings.local_name_server(),
+            Some(std::net::Ipv6Addr::LOCALHOST.into())
+        );
+    }
+
+    #[test]
+    fn a_remote_name_server_is_not_local() {
+        let settings = DnsSettings::from_resolv_conf("nameserver 10.255.255.53\n");
+        assert_eq!(settings.local_name_server(), None);
+    }
 
     #[test]
     fn resolver_address_defaults_to_port_53() {

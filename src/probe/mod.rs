@@ -83,23 +83,49 @@ pub async fn probe_url(prober: &Prober, url: &Url, headers: &HeaderMap) -> Sampl
 impl Prober {
     /// Fetches `url` with extra request `headers`. With a connection in `kept` (`--reuse`), it
     /// is used if still open, and the phases not performed stay empty; a fresh connection is
-    /// left in `kept` for the next sample when the response was read to its end.
+    /// left in `kept` for the next sample when the response was read to its end. A kept
+    /// connection that fails before any response is retried once on a fresh connection.
     pub async fn fetch(
         &self,
         url: &Url,
         headers: &HeaderMap,
         kept: &mut Option<Connection>,
     ) -> Sample {
-        let mut sample = Sample {
-            url: redact::redact_url(url),
-            ..Sample::default()
-        };
         let mut reused = kept.take();
         if let Some(connection) = &mut reused
             && !connection.sender.is_usable().await
         {
             reused = None;
         }
+        let Some(connection) = reused else {
+            return self.fetch_on(url, headers, None, kept).await;
+        };
+        let sample = self.fetch_on(url, headers, Some(connection), kept).await;
+        let failed_before_response = sample.status.is_none()
+            && sample
+                .error
+                .is_some_and(|class| class != ErrorClass::Timeout);
+        if failed_before_response {
+            // The server closed the idle connection and hyper had not noticed yet: a failure
+            // of the kept connection, not of the target. Retry once on a fresh connection, as
+            // a browser would, and record that fetch instead.
+            return self.fetch_on(url, headers, None, kept).await;
+        }
+        sample
+    }
+
+    /// One fetch on `reused`, or on a fresh connection when it is `None`.
+    async fn fetch_on(
+        &self,
+        url: &Url,
+        headers: &HeaderMap,
+        reused: Option<Connection>,
+        kept: &mut Option<Connection>,
+    ) -> Sample {
+        let mut sample = Sample {
+            url: redact::redact_url(url),
+            ..Sample::default()
+        };
         // Built before the clock starts: setting the resolver up is not part of the lookup.
         let resolver = match (&reused, literal_ip(url)) {
             (None, None) => match self.dns.fresh_resolver() {
@@ -213,7 +239,13 @@ impl Prober {
         let connect_started = Instant::now();
         let connected = connect::tcp_connect(&addrs).await;
         sample.connect_ms = Some(ms(connect_started, Instant::now()));
-        let (tcp, remote_addr) = connected.map_err(|_| ErrorClass::Connect)?;
+        let (tcp, remote_addr) = connected.map_err(|failed| {
+            // Where the failure happened is worth keeping: an address that refuses or hangs.
+            if let Some(addr) = failed.last_tried {
+                sample.remote_addr = addr.to_string();
+            }
+            ErrorClass::Connect
+        })?;
         sample.remote_addr = remote_addr.to_string();
 
         let sender = if url.scheme() == "https" {

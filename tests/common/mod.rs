@@ -73,23 +73,21 @@ impl Lab {
     ) -> FixtureServer {
         let alpn = if h2 { ALPN_H2_AND_HTTP1 } else { ALPN_HTTP1 };
         let tls = self.ca.server_config(names, alpn).expect("server config");
-        FixtureServer::start(FixtureConfig {
+        start_fixture(FixtureConfig {
             tls: Some(tls),
             host: Some(HOST.into()),
             ..config
         })
         .await
-        .expect("fixture starts")
     }
 
     /// A plain-HTTP fixture reached by the lab name.
     pub async fn http(&self, config: FixtureConfig) -> FixtureServer {
-        FixtureServer::start(FixtureConfig {
+        start_fixture(FixtureConfig {
             host: Some(HOST.into()),
             ..config
         })
         .await
-        .expect("fixture starts")
     }
 
     /// A plain-HTTP fixture that keeps every request for inspection.
@@ -123,6 +121,20 @@ impl Lab {
         let code = run_in_process(&self.args(extra)).await;
         (code, read_rows(&self.out()))
     }
+}
+
+/// A fixture on 127.0.0.1 with a runtime and thread of its own: its TLS and HTTP work never
+/// runs on the probe's runtime, where it would fall between the phases the probe times.
+pub async fn start_fixture(config: FixtureConfig) -> FixtureServer {
+    start_fixture_on("127.0.0.1:0", config).await
+}
+
+/// [`start_fixture`] on a given address (`[::1]:0` for IPv6).
+pub async fn start_fixture_on(bind: &str, config: FixtureConfig) -> FixtureServer {
+    let bind = bind.parse().expect("a socket address");
+    FixtureServer::start_on_own_runtime(bind, config)
+        .await
+        .expect("fixture starts")
 }
 
 /// Parses `args` (without the program name) as the command line would, and runs them.
