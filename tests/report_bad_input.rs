@@ -41,7 +41,7 @@ fn a_non_numeric_time_is_reported_with_its_line_and_column() {
     let file = dir.path().join("runs.csv");
     write_samples(
         &file,
-        &vec![sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0)); 2],
+        vec![sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0)); 2],
     );
     let text = std::fs::read_to_string(&file).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
