@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{Phases, failed, number, read_csv, report_ok, row, sample, write_samples};
+use support::{Phases, cdnprobe, failed, number, read_csv, report_ok, row, sample, write_samples};
 
 /// The percentile as `cdnprobe::stats::quantile` defines it for report and check alike:
 /// linear interpolation between the closest ranks, at position q·(n − 1).
@@ -158,4 +158,54 @@ fn each_region_and_target_from_a_directory_of_files_gets_its_own_rows() {
     };
     assert_eq!(download("auckland", "s3"), "800.000");
     assert_eq!(download("sydney", "cloudfront"), "300.000");
+}
+
+#[test]
+fn report_and_check_give_the_same_p50_for_the_same_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("auckland.csv");
+    // Two rows a target: the median is the mean of the two totals (4516 and 9032 for s3).
+    let samples = [
+        sample("Auckland", "s3", Phases::new(63.0, 280.0, 0.0, 4173.0)),
+        sample("Auckland", "s3", Phases::new(126.0, 560.0, 0.0, 8346.0)),
+        sample(
+            "Auckland",
+            "cloudfront",
+            Phases::new(32.0, 127.0, 0.0, 2278.0),
+        ),
+        sample(
+            "Auckland",
+            "cloudfront",
+            Phases::new(64.0, 254.0, 0.0, 4556.0),
+        ),
+    ];
+    write_samples(&file, samples);
+    report_ok(&file, &dir.path().join("out"), &[]);
+    let rows = read_csv(&dir.path().join("out/summary.csv"));
+    let report_p50 = |target| number(row(&rows, &[("target", target), ("phase", "total")]), "p50");
+
+    let file = file.to_str().unwrap();
+    let args = [
+        "check",
+        file,
+        "--baseline",
+        "s3",
+        "--candidate",
+        "cloudfront",
+    ];
+    let extra = [
+        "--min-speedup",
+        "1",
+        "--min-samples",
+        "2",
+        "--format",
+        "json",
+    ];
+    let output = cdnprobe(args.iter().chain(&extra));
+    let verdict: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let check_p50 = |side: &str| verdict["checks"][0][side]["statistic_ms"].as_f64().unwrap();
+
+    assert_eq!(report_p50("s3"), 6774.0);
+    assert_eq!(check_p50("baseline"), report_p50("s3"));
+    assert_eq!(check_p50("candidate"), report_p50("cloudfront"));
 }

@@ -63,6 +63,16 @@ pub fn write_samples<S: std::borrow::Borrow<Sample>>(
     cdnprobe::synthetic::write_csv_file(path, samples).unwrap();
 }
 
+/// The names in `dir`, sorted: what a command left there.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Rows of a CSV as column → value maps.
 pub fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
     let mut csv = csv::Reader::from_path(path).unwrap();
