@@ -13,7 +13,7 @@ use cdnprobe::synthetic::{self, log_normal};
 use clap::Parser;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
-use support::{Phases, cdnprobe, sample, stderr, stdout, write_samples};
+use support::{Phases, cdnprobe, check, sample, stderr, stdout, write_samples};
 
 /// Samples of one target in one region: `count` fetches whose total time is log-normal around
 /// `median_ms` (σ = `sigma`), of which the first `errors` failed.
@@ -100,20 +100,6 @@ const US_CDN: Target = Target::new("us-east-1", "cloudfront", 100.0);
 /// Two regions where the CDN is 3.0–3.5× faster.
 fn fast_cdn() -> tempfile::TempDir {
     probe_dir(&[EU_S3, EU_CDN, US_S3, US_CDN])
-}
-
-/// `cdnprobe check DIR --baseline s3 --candidate cloudfront EXTRA...`
-fn check(dir: &Path, extra: &[&str]) -> Output {
-    let dir = dir.to_str().unwrap();
-    let args = [
-        "check",
-        dir,
-        "--baseline",
-        "s3",
-        "--candidate",
-        "cloudfront",
-    ];
-    cdnprobe(args.iter().chain(extra))
 }
 
 fn json(output: &Output) -> serde_json::Value {

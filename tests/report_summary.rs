@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{Phases, cdnprobe, failed, number, read_csv, report_ok, row, sample, write_samples};
+use support::{Phases, check, failed, number, read_csv, report_ok, row, sample, write_samples};
 
 /// The percentile as `cdnprobe::stats::quantile` defines it for report and check alike:
 /// linear interpolation between the closest ranks, at position q·(n − 1).
@@ -184,15 +184,6 @@ fn report_and_check_give_the_same_p50_for_the_same_csv() {
     let rows = read_csv(&dir.path().join("out/summary.csv"));
     let report_p50 = |target| number(row(&rows, &[("target", target), ("phase", "total")]), "p50");
 
-    let file = file.to_str().unwrap();
-    let args = [
-        "check",
-        file,
-        "--baseline",
-        "s3",
-        "--candidate",
-        "cloudfront",
-    ];
     let extra = [
         "--min-speedup",
         "1",
@@ -201,7 +192,7 @@ fn report_and_check_give_the_same_p50_for_the_same_csv() {
         "--format",
         "json",
     ];
-    let output = cdnprobe(args.iter().chain(&extra));
+    let output = check(&file, &extra);
     let verdict: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let check_p50 = |side: &str| verdict["checks"][0][side]["statistic_ms"].as_f64().unwrap();
 

@@ -27,6 +27,20 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
 }
 
+/// `cdnprobe check INPUT --baseline s3 --candidate cloudfront EXTRA...`
+pub fn check(input: &Path, extra: &[&str]) -> Output {
+    let input = input.to_str().unwrap();
+    let args = [
+        "check",
+        input,
+        "--baseline",
+        "s3",
+        "--candidate",
+        "cloudfront",
+    ];
+    cdnprobe(args.iter().chain(extra))
+}
+
 /// The committed CSV of the original project's published figures.
 pub fn seed_csv() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/seed-auckland-sydney/seed-figures.csv")
