@@ -672,7 +672,7 @@ fn infinite_total_time_exits_2_rather_than_printing_inf_ms() {
         }
     }
     writer.flush().unwrap();
-    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5"]);
+    let output = check(dir.path(), &["--min-speedup", "1.5"]);
     assert_bad_input(
         &output,
         "eu-west-1.csv:2: column total_ms: not a finite non-negative number",
@@ -691,7 +691,7 @@ fn negative_and_not_a_number_times_exit_2() {
         cells[12] = value.into();
         lines[3] = cells.join(",");
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-        let output = cdnprobe(dir.path(), &["--min-speedup", "1.5"]);
+        let output = check(dir.path(), &["--min-speedup", "1.5"]);
         assert_bad_input(
             &output,
             "us-east-1.csv:4: column ttfb_ms: not a finite non-negative number",

@@ -142,7 +142,10 @@ fn infinite_not_a_number_and_negative_times_are_rejected() {
     for value in ["inf", "-inf", "NaN", "-1.5", "infinity"] {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("runs.csv");
-        write_samples(&file, &vec![sample("lab", "s3", 1.0, 2.0, 3.0, 4.0); 2]);
+        write_samples(
+            &file,
+            vec![sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0)); 2],
+        );
         replace_download_ms(&file, 3, value);
         assert_rejected(
             &file,
@@ -158,7 +161,10 @@ fn infinite_not_a_number_and_negative_times_are_rejected() {
 fn an_infinite_throughput_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("runs.csv");
-    write_samples(&file, &[sample("lab", "s3", 1.0, 2.0, 3.0, 4.0)]);
+    write_samples(
+        &file,
+        &[sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0))],
+    );
     let text = std::fs::read_to_string(&file).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     // throughput_mbps is the 16th column.
@@ -179,7 +185,10 @@ fn an_infinite_throughput_is_rejected() {
 fn a_bad_row_after_blank_lines_is_reported_with_its_own_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("runs.csv");
-    write_samples(&file, &vec![sample("lab", "s3", 1.0, 2.0, 3.0, 4.0); 2]);
+    write_samples(
+        &file,
+        vec![sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0)); 2],
+    );
     let text = std::fs::read_to_string(&file).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     // header, row, blank, blank, bad row: the bad row is line 5.

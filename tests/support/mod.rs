@@ -1,4 +1,4 @@
-//! Shared by the `report_*` and `check_*` integration tests: the real `cdnprobe` binary, and
+//! Shared by the integration tests that drive the binary (`run_cli`, `report_*`, `check_*`): the real `cdnprobe` binary, and
 //! sample CSVs written with the library's synthetic rows (`cdnprobe::synthetic`) in the real
 //! schema.
 
