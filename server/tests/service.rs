@@ -50,15 +50,7 @@ async fn metrics_count_requests_by_route_and_status_and_bytes() {
         .send()
         .await
         .unwrap();
-    let text = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.metrics().await;
     let has = |line: &str| text.lines().any(|l| l == line);
     assert!(
         has(r#"cdnprobe_http_requests_total{route="upload",method="POST",status="201"} 1"#),
@@ -103,15 +95,7 @@ async fn metrics_label_invented_methods_and_unknown_paths_from_fixed_sets() {
         let response = server.http.get(server.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 404);
     }
-    let text = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.metrics().await;
     let has = |line: &str| text.lines().any(|l| l == line);
     assert!(
         has(r#"cdnprobe_http_requests_total{route="healthz",method="other",status="405"} 2"#),

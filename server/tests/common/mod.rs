@@ -176,6 +176,13 @@ impl Server {
         response.json().await.expect("upload answers JSON")
     }
 
+    /// The text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = self.http.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
     /// Everything in storage: files (including staged ones) or objects and unfinished
     /// multipart uploads.
     pub async fn stored(&self) -> Vec<String> {
