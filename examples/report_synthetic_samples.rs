@@ -10,6 +10,6 @@ fn main() -> anyhow::Result<()> {
     };
     let seed = rest.first().map_or(Ok(1), |s| s.parse())?;
     let out = BufWriter::new(std::fs::File::create(file)?);
-    cdnprobe::report::synthetic::write_samples(out, rows.parse()?, seed)?;
+    cdnprobe::synthetic::write_benchmark_samples(out, rows.parse()?, seed)?;
     Ok(())
 }

@@ -28,8 +28,14 @@ pub struct UploadArgs {
     #[arg(long)]
     pub server: String,
 
-    /// Upload token of the server (sent as `Authorization: Bearer TOKEN`).
-    #[arg(long, env = "CDNPROBE_UPLOAD_TOKEN", hide_env_values = true)]
+    /// Upload token of the server (sent as `Authorization: Bearer TOKEN`). An empty one (say,
+    /// a CI secret that is missing) is refused, as the server refuses it.
+    #[arg(
+        long,
+        env = "CDNPROBE_UPLOAD_TOKEN",
+        hide_env_values = true,
+        value_parser = cdnprobe_server::config::upload_token
+    )]
     pub token: Option<String>,
 
     /// Title stored with the video.

@@ -1,15 +1,19 @@
 //! `cdnprobe check` end to end: the real binary on sample CSVs written in the probe's schema
 //! (`Sample` rows through the csv crate, as `cdnprobe run` writes them), in all four formats.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use cdnprobe::check::{self, Outcome};
 use cdnprobe::cli::{Cli, Command as Subcommand};
 use cdnprobe::sample::{CacheStatus, ErrorClass, Sample};
+use cdnprobe::synthetic::{self, log_normal};
 use clap::Parser;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_pcg::Pcg64;
+use support::{Phases, cdnprobe, check, sample, stderr, stdout, write_samples};
 
 /// Samples of one target in one region: `count` fetches whose total time is log-normal around
 /// `median_ms` (σ = `sigma`), of which the first `errors` failed.
@@ -47,47 +51,23 @@ impl Target {
         Self { sigma, ..self }
     }
 
-    /// Rows as the probe writes them: phases adding up to the total; failed fetches with a
-    /// timeout class, a status-less row and only the phases reached.
+    /// Rows as the probe writes them over https: phases adding up to the total. A failed
+    /// fetch looks fast (1 ms in all): it must not count as a time.
     fn samples(&self, rng: &mut Pcg64) -> Vec<Sample> {
         (1..=self.count)
             .map(|n| {
-                let u1: f64 = 1.0 - rng.random::<f64>();
-                let u2: f64 = rng.random();
-                let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-                let total = self.median_ms * (self.sigma * z).exp();
-                let (dns, connect, tls) = (total * 0.05, total * 0.15, total * 0.2);
+                let total = log_normal(rng, self.median_ms, self.sigma);
                 let failed = n <= self.errors;
-                Sample {
-                    started_at: format!("2026-11-24T21:{:02}:{:02}Z", n / 60, n % 60),
-                    region: self.region.into(),
-                    target: self.label.into(),
-                    url: format!("https://{}.example.test/video.mp4", self.label),
-                    sample: n,
-                    http_version: "HTTP/2.0".into(),
-                    status: (!failed).then_some(200),
-                    remote_addr: "192.0.2.10:443".into(),
-                    bytes: if failed { 0 } else { 21_000 },
-                    dns_ms: Some(dns),
-                    connect_ms: Some(connect),
-                    tls_ms: (!failed).then_some(tls),
-                    ttfb_ms: (!failed).then_some(total * 0.3),
-                    download_ms: (!failed).then_some(total * 0.3),
-                    // A failed fetch that would otherwise look fast: it must not count as a time.
-                    total_ms: Some(if failed { 1.0 } else { total }),
-                    throughput_mbps: (!failed).then_some(21_000.0 * 8.0 / total / 1000.0),
-                    cache: if self.label == "cloudfront" {
-                        CacheStatus::Hit
-                    } else {
-                        CacheStatus::Unknown
-                    },
-                    pop: if self.label == "cloudfront" {
-                        "FRA56-P1".into()
-                    } else {
-                        String::new()
-                    },
-                    error: failed.then_some(ErrorClass::Timeout),
+                let phases = Phases::https(if failed { 1.0 } else { total });
+                let mut sample = sample(self.region, self.label, phases);
+                sample.sample = n;
+                if self.label == "cloudfront" {
+                    (sample.cache, sample.pop) = (CacheStatus::Hit, "FRA56-P1".into());
                 }
+                if failed {
+                    sample = synthetic::failed(sample, ErrorClass::Timeout);
+                }
+                sample
             })
             .collect()
     }
@@ -100,13 +80,14 @@ fn probe_dir(targets: &[Target]) -> tempfile::TempDir {
     let mut regions: Vec<&str> = targets.iter().map(|t| t.region).collect();
     regions.dedup();
     for region in regions {
-        let mut writer = csv::Writer::from_path(dir.path().join(format!("{region}.csv"))).unwrap();
-        for target in targets.iter().filter(|t| t.region == region) {
-            for sample in target.samples(&mut rng) {
-                writer.serialize(sample).unwrap();
-            }
-        }
-        writer.flush().unwrap();
+        let samples = targets
+            .iter()
+            .filter(|t| t.region == region)
+            .flat_map(|target| target.samples(&mut rng));
+        write_samples(
+            &dir.path().join(format!("{region}.csv")),
+            samples.collect::<Vec<_>>(),
+        );
     }
     dir
 }
@@ -121,24 +102,6 @@ fn fast_cdn() -> tempfile::TempDir {
     probe_dir(&[EU_S3, EU_CDN, US_S3, US_CDN])
 }
 
-fn cdnprobe(dir: &Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cdnprobe"))
-        .arg("check")
-        .arg(dir)
-        .args(["--baseline", "s3", "--candidate", "cloudfront"])
-        .args(extra)
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
-
 fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
@@ -148,7 +111,7 @@ fn json(output: &Output) -> serde_json::Value {
 #[test]
 fn clear_gain_passes_with_exit_0() {
     let dir = fast_cdn();
-    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5"]);
+    let output = check(dir.path(), &["--min-speedup", "1.5"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert!(stdout(&output).contains("PASS: all 2 region/metric checks passed"));
 }
@@ -156,7 +119,7 @@ fn clear_gain_passes_with_exit_0() {
 #[test]
 fn gain_below_the_threshold_fails_with_exit_1() {
     let dir = fast_cdn();
-    let output = cdnprobe(dir.path(), &["--min-speedup", "6"]);
+    let output = check(dir.path(), &["--min-speedup", "6"]);
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
     assert!(text.contains("lies below 6.00×"), "{text}");
@@ -176,7 +139,7 @@ fn noisy_1_5x() -> tempfile::TempDir {
 #[test]
 fn straddling_interval_is_inconclusive_and_fails_by_default() {
     let dir = noisy_1_5x();
-    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5", "--format", "json"]);
+    let output = check(dir.path(), &["--min-speedup", "1.5", "--format", "json"]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(json(&output)["checks"][0]["outcome"], "inconclusive");
 }
@@ -184,7 +147,7 @@ fn straddling_interval_is_inconclusive_and_fails_by_default() {
 #[test]
 fn inconclusive_pass_lets_an_inconclusive_region_pass() {
     let dir = noisy_1_5x();
-    let output = cdnprobe(
+    let output = check(
         dir.path(),
         &["--min-speedup", "1.5", "--inconclusive", "pass"],
     );
@@ -195,7 +158,7 @@ fn inconclusive_pass_lets_an_inconclusive_region_pass() {
 #[test]
 fn error_rate_above_the_limit_fails_with_that_reason() {
     let dir = probe_dir(&[EU_S3, EU_CDN.count(40).errors(4)]);
-    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5"]);
+    let output = check(dir.path(), &["--min-speedup", "1.5"]);
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
     assert!(
@@ -209,7 +172,7 @@ fn error_rate_above_the_limit_fails_with_that_reason() {
 #[test]
 fn too_few_successful_samples_fail_with_that_reason() {
     let dir = probe_dir(&[EU_S3, EU_CDN.count(8)]);
-    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5"]);
+    let output = check(dir.path(), &["--min-speedup", "1.5"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stdout(&output)
@@ -222,7 +185,7 @@ fn too_few_successful_samples_fail_with_that_reason() {
 #[test]
 fn candidate_whose_every_sample_failed_fails_rather_than_erroring() {
     let dir = probe_dir(&[EU_S3, EU_CDN.errors(30)]);
-    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5", "--format", "json"]);
+    let output = check(dir.path(), &["--min-speedup", "1.5", "--format", "json"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let check = &json(&output)["checks"][0];
     assert_eq!(check["outcome"], "fail");
@@ -233,11 +196,11 @@ fn candidate_whose_every_sample_failed_fails_rather_than_erroring() {
 #[test]
 fn stat_option_picks_the_compared_statistic() {
     let dir = fast_cdn();
-    let p90 = json(&cdnprobe(
+    let p90 = json(&check(
         dir.path(),
         &["--min-speedup", "1.5", "--stat", "p90", "--format", "json"],
     ));
-    let p50 = json(&cdnprobe(
+    let p50 = json(&check(
         dir.path(),
         &["--min-speedup", "1.5", "--format", "json"],
     ));
@@ -254,7 +217,7 @@ fn stat_option_picks_the_compared_statistic() {
 fn error_rows_count_toward_the_error_rate_but_not_as_times() {
     // Failed rows carry total_ms = 1 ms; were they times, the baseline median would collapse.
     let dir = probe_dir(&[EU_S3.count(40).errors(10), EU_CDN]);
-    let output = cdnprobe(
+    let output = check(
         dir.path(),
         &[
             "--min-speedup",
@@ -277,7 +240,7 @@ fn error_rows_count_toward_the_error_rate_but_not_as_times() {
 #[test]
 fn region_option_checks_only_that_region() {
     let dir = fast_cdn();
-    let output = cdnprobe(
+    let output = check(
         dir.path(),
         &[
             "--min-speedup",
@@ -297,7 +260,7 @@ fn region_option_checks_only_that_region() {
 fn same_input_gives_the_same_verdict_byte_for_byte() {
     let dir = fast_cdn();
     let run = || {
-        stdout(&cdnprobe(
+        stdout(&check(
             dir.path(),
             &["--min-speedup", "1.5", "--format", "json"],
         ))
@@ -319,7 +282,7 @@ fn against_previous(now: &Path, previous: &Path, extra: &[&str]) -> Output {
         "10",
     ];
     args.extend(extra);
-    cdnprobe(now, &args)
+    check(now, &args)
 }
 
 #[test]
@@ -365,7 +328,7 @@ fn previous_run_with_too_few_samples_fails_naming_the_previous_run() {
 fn previous_without_max_regression_exits_2() {
     let dir = fast_cdn();
     let previous = dir.path().to_str().unwrap();
-    let output = cdnprobe(
+    let output = check(
         dir.path(),
         &["--min-speedup", "1.5", "--previous", previous],
     );
@@ -404,19 +367,16 @@ fn assert_bad_input(output: &Output, says: &str) {
 #[test]
 fn unknown_baseline_label_exits_2_naming_it_and_the_known_targets() {
     let dir = fast_cdn();
-    let output = Command::new(env!("CARGO_BIN_EXE_cdnprobe"))
-        .arg("check")
-        .arg(dir.path())
-        .args([
-            "--baseline",
-            "s4",
-            "--candidate",
-            "cloudfront",
-            "--min-speedup",
-            "1.5",
-        ])
-        .output()
-        .unwrap();
+    let output = cdnprobe([
+        "check".as_ref(),
+        dir.path().as_os_str(),
+        "--baseline".as_ref(),
+        "s4".as_ref(),
+        "--candidate".as_ref(),
+        "cloudfront".as_ref(),
+        "--min-speedup".as_ref(),
+        "1.5".as_ref(),
+    ]);
     assert_bad_input(
         &output,
         "baseline label \"s4\" not found in the input; its targets are: \"cloudfront\", \"s3\"",
@@ -426,7 +386,7 @@ fn unknown_baseline_label_exits_2_naming_it_and_the_known_targets() {
 #[test]
 fn region_without_rows_exits_2_naming_it() {
     let dir = fast_cdn();
-    let output = cdnprobe(
+    let output = check(
         dir.path(),
         &["--min-speedup", "1.5", "--region", "ap-south-1"],
     );
@@ -439,7 +399,7 @@ fn region_without_rows_exits_2_naming_it() {
 #[test]
 fn region_missing_one_target_exits_2_naming_both() {
     let dir = probe_dir(&[EU_S3, EU_CDN, US_S3]);
-    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5"]);
+    let output = check(dir.path(), &["--min-speedup", "1.5"]);
     assert_bad_input(&output, "region \"us-east-1\": no rows for \"cloudfront\"");
 }
 
@@ -450,7 +410,7 @@ fn unparseable_file_exits_2_with_file_and_line() {
     let mut text = std::fs::read_to_string(&path).unwrap();
     text = text.replacen(",200,", ",two hundred,", 1);
     std::fs::write(&path, text).unwrap();
-    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5"]);
+    let output = check(dir.path(), &["--min-speedup", "1.5"]);
     assert_bad_input(
         &output,
         "eu-west-1.csv:2: column status: not a number: \"two hundred\"",
@@ -461,28 +421,29 @@ fn unparseable_file_exits_2_with_file_and_line() {
 fn metric_never_measured_exits_2_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Pcg64::seed_from_u64(3);
-    let mut writer = csv::Writer::from_path(dir.path().join("plain.csv")).unwrap();
-    for target in [EU_S3, EU_CDN] {
-        for mut sample in target.samples(&mut rng) {
-            sample.tls_ms = None; // plain http: no TLS phase
-            writer.serialize(sample).unwrap();
-        }
-    }
-    writer.flush().unwrap();
-    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5", "--metric", "tls"]);
+    let samples = [EU_S3, EU_CDN]
+        .iter()
+        .flat_map(|target| target.samples(&mut rng));
+    // Plain http: no TLS phase.
+    let plain = samples.map(|sample| Sample {
+        tls_ms: None,
+        ..sample
+    });
+    write_samples(&dir.path().join("plain.csv"), plain.collect::<Vec<_>>());
+    let output = check(dir.path(), &["--min-speedup", "1.5", "--metric", "tls"]);
     assert_bad_input(&output, "none measured tls_ms");
 }
 
 #[test]
 fn missing_input_exits_2() {
-    let output = cdnprobe(Path::new("/nonexistent/probes"), &["--min-speedup", "1.5"]);
+    let output = check(Path::new("/nonexistent/probes"), &["--min-speedup", "1.5"]);
     assert_bad_input(&output, "/nonexistent/probes: no such file or directory");
 }
 
 #[test]
 fn out_of_range_confidence_exits_2() {
     let dir = fast_cdn();
-    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5", "--confidence", "95"]);
+    let output = check(dir.path(), &["--min-speedup", "1.5", "--confidence", "95"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("between 0 and 1"));
 }
@@ -492,7 +453,7 @@ fn out_of_range_confidence_exits_2() {
 #[test]
 fn json_carries_every_number() {
     let dir = probe_dir(&[EU_S3.count(32).errors(1), EU_CDN]);
-    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5", "--format", "json"]);
+    let output = check(dir.path(), &["--min-speedup", "1.5", "--format", "json"]);
     let report = json(&output);
     let settings = &report["settings"];
     for (key, value) in [
@@ -549,7 +510,7 @@ fn junit_has_one_test_case_per_region_and_metric() {
         US_S3,
         Target::new("us-east-1", "cloudfront", 250.0),
     ]);
-    let output = cdnprobe(
+    let output = check(
         dir.path(),
         &[
             "--min-speedup",
@@ -604,7 +565,7 @@ fn junit_has_one_test_case_per_region_and_metric() {
 #[test]
 fn markdown_is_a_step_summary_table() {
     let dir = fast_cdn();
-    let output = cdnprobe(
+    let output = check(
         dir.path(),
         &["--min-speedup", "1.5", "--format", "markdown"],
     );
@@ -628,7 +589,7 @@ fn markdown_is_a_step_summary_table() {
 fn output_option_writes_the_file_and_nothing_to_stdout() {
     let dir = fast_cdn();
     let target: PathBuf = dir.path().join("verdict.xml");
-    let output = cdnprobe(
+    let output = check(
         dir.path(),
         &[
             "--min-speedup",
@@ -652,7 +613,7 @@ fn output_option_writes_the_file_and_nothing_to_stdout() {
 fn output_into_a_missing_directory_exits_2() {
     let dir = fast_cdn();
     let target = dir.path().join("no-such-dir").join("verdict.md");
-    let output = cdnprobe(
+    let output = check(
         dir.path(),
         &["--min-speedup", "1.5", "--output", target.to_str().unwrap()],
     );
@@ -662,10 +623,7 @@ fn output_into_a_missing_directory_exits_2() {
 
 #[test]
 fn help_documents_the_decision_rule_and_exit_codes() {
-    let output = Command::new(env!("CARGO_BIN_EXE_cdnprobe"))
-        .args(["check", "--help"])
-        .output()
-        .unwrap();
+    let output = cdnprobe(["check", "--help"]);
     let help = stdout(&output);
     assert!(help.contains("pass          when the interval's lower bound ≥ --min-speedup"));
     assert!(help.contains("fail          when its upper bound < --min-speedup"));
@@ -714,7 +672,7 @@ fn infinite_total_time_exits_2_rather_than_printing_inf_ms() {
         }
     }
     writer.flush().unwrap();
-    let output = cdnprobe(dir.path(), &["--min-speedup", "1.5"]);
+    let output = check(dir.path(), &["--min-speedup", "1.5"]);
     assert_bad_input(
         &output,
         "eu-west-1.csv:2: column total_ms: not a finite non-negative number",
@@ -733,7 +691,7 @@ fn negative_and_not_a_number_times_exit_2() {
         cells[12] = value.into();
         lines[3] = cells.join(",");
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-        let output = cdnprobe(dir.path(), &["--min-speedup", "1.5"]);
+        let output = check(dir.path(), &["--min-speedup", "1.5"]);
         assert_bad_input(
             &output,
             "us-east-1.csv:4: column ttfb_ms: not a finite non-negative number",

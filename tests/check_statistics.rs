@@ -7,7 +7,8 @@
 use std::sync::OnceLock;
 
 use cdnprobe::check::{Inconclusive, Outcome, Rule};
-use rand::{Rng, SeedableRng};
+use cdnprobe::synthetic::log_normal;
+use rand::SeedableRng;
 use rand_pcg::Pcg64;
 
 const TRIALS: usize = 1000;
@@ -74,8 +75,8 @@ impl Scenario {
         let started = std::time::Instant::now();
         let (outcomes, covered) = (0..TRIALS)
             .map(|_| {
-                let baseline = log_normal(&mut rng, CANDIDATE_MEDIAN_MS * self.true_speedup);
-                let candidate = log_normal(&mut rng, CANDIDATE_MEDIAN_MS);
+                let baseline = log_normal_times(&mut rng, CANDIDATE_MEDIAN_MS * self.true_speedup);
+                let candidate = log_normal_times(&mut rng, CANDIDATE_MEDIAN_MS);
                 let comparison = rule.compare(&baseline, &candidate, self.min_speedup);
                 (
                     comparison.outcome,
@@ -98,15 +99,10 @@ impl Scenario {
 }
 
 /// `SAMPLES` times whose logarithm is normal with standard deviation `SIGMA` around
-/// ln(median_ms) (Box–Muller).
-fn log_normal(rng: &mut Pcg64, median_ms: f64) -> Vec<f64> {
+/// ln(median_ms).
+fn log_normal_times(rng: &mut Pcg64, median_ms: f64) -> Vec<f64> {
     (0..SAMPLES)
-        .map(|_| {
-            let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]: ln is finite
-            let u2: f64 = rng.random();
-            let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-            median_ms * (SIGMA * z).exp()
-        })
+        .map(|_| log_normal(rng, median_ms, SIGMA))
         .collect()
 }
 

@@ -1,10 +1,10 @@
 //! Bad input: one line `file:line: what is wrong`, exit status 2, and no report written.
 
-mod report_support;
+mod support;
 
 use std::path::Path;
 
-use report_support::{report, sample, write_samples};
+use support::{Phases, names_in, report, sample, seed_csv, write_samples};
 
 /// Runs the report on `input`, expects exit 2 and a message starting with `expected`, and checks
 /// that nothing was written.
@@ -39,7 +39,10 @@ fn missing_columns_are_named_with_the_header_line() {
 fn a_non_numeric_time_is_reported_with_its_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("runs.csv");
-    write_samples(&file, &vec![sample("lab", "s3", 1.0, 2.0, 3.0, 4.0); 2]);
+    write_samples(
+        &file,
+        vec![sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0)); 2],
+    );
     let text = std::fs::read_to_string(&file).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     lines[2] = lines[2].replace(",4.000,", ",fast,");
@@ -82,10 +85,36 @@ fn a_directory_without_csv_files_is_rejected() {
 }
 
 #[test]
+fn an_out_that_is_a_file_exits_2_and_leaves_the_file_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    std::fs::write(&out, "not a directory").unwrap();
+    let output = report(&[seed_csv().to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "cdnprobe: --out {}: not a directory (the report is a directory of files)\n",
+            out.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "not a directory");
+    assert_eq!(
+        names_in(dir.path()),
+        ["report"],
+        "nothing written beside it"
+    );
+}
+
+#[test]
 fn an_unknown_baseline_label_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("runs.csv");
-    write_samples(&file, &[sample("lab", "s3", 1.0, 2.0, 3.0, 4.0)]);
+    write_samples(
+        &file,
+        &[sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0))],
+    );
     let out = dir.path().join("out");
     let output = report(&[
         file.to_str().unwrap(),
@@ -113,7 +142,10 @@ fn infinite_not_a_number_and_negative_times_are_rejected() {
     for value in ["inf", "-inf", "NaN", "-1.5", "infinity"] {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("runs.csv");
-        write_samples(&file, &vec![sample("lab", "s3", 1.0, 2.0, 3.0, 4.0); 2]);
+        write_samples(
+            &file,
+            vec![sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0)); 2],
+        );
         replace_download_ms(&file, 3, value);
         assert_rejected(
             &file,
@@ -129,7 +161,10 @@ fn infinite_not_a_number_and_negative_times_are_rejected() {
 fn an_infinite_throughput_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("runs.csv");
-    write_samples(&file, &[sample("lab", "s3", 1.0, 2.0, 3.0, 4.0)]);
+    write_samples(
+        &file,
+        &[sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0))],
+    );
     let text = std::fs::read_to_string(&file).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     // throughput_mbps is the 16th column.
@@ -150,7 +185,10 @@ fn an_infinite_throughput_is_rejected() {
 fn a_bad_row_after_blank_lines_is_reported_with_its_own_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("runs.csv");
-    write_samples(&file, &vec![sample("lab", "s3", 1.0, 2.0, 3.0, 4.0); 2]);
+    write_samples(
+        &file,
+        vec![sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0)); 2],
+    );
     let text = std::fs::read_to_string(&file).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     // header, row, blank, blank, bad row: the bad row is line 5.

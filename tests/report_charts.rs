@@ -1,12 +1,12 @@
 //! The charts: PNGs of the promised size with something drawn on them, SVGs that parse, and the
 //! phases chart labelling each of the seed's bars with its value.
 
-mod report_support;
+mod support;
 
 use std::collections::HashSet;
 use std::path::Path;
 
-use report_support::{report_ok, seed_csv};
+use support::{report_ok, seed_csv};
 
 const CHARTS: [&str; 3] = ["phases", "cdf", "timeline"];
 

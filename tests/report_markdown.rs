@@ -1,9 +1,11 @@
 //! `report.md` and `comparison.csv`: the seed's sentence, rates, notes and speedups.
 
-mod report_support;
+mod support;
 
 use cdnprobe::sample::CacheStatus;
-use report_support::{failed, number, read_csv, report_ok, row, sample, seed_csv, write_samples};
+use support::{
+    Phases, failed, names_in, number, read_csv, report_ok, row, sample, seed_csv, write_samples,
+};
 
 #[test]
 fn seed_figures_give_the_original_sentence_for_each_region() {
@@ -52,13 +54,13 @@ fn error_and_cache_hit_rates_are_reported_per_target() {
     ]
     .into_iter()
     .map(|cache| {
-        let mut s = sample("lab", "cloudfront", 1.0, 2.0, 3.0, 50.0);
+        let mut s = sample("lab", "cloudfront", Phases::new(1.0, 2.0, 3.0, 50.0));
         s.cache = cache;
         s
     })
     .collect();
     samples.push(failed("lab", "cloudfront"));
-    samples.push(sample("lab", "s3", 1.0, 2.0, 3.0, 100.0));
+    samples.push(sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 100.0)));
     write_samples(&dir.path().join("lab.csv"), &samples);
     report_ok(&dir.path().join("lab.csv"), dir.path(), &[]);
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
@@ -79,8 +81,12 @@ fn comparison_gives_the_speedup_of_medians_with_an_interval_around_it() {
         .flat_map(|i| {
             let jitter = (i % 5) as f64;
             [
-                sample("lab", "origin", 1.0, 2.0, 3.0, 194.0 + jitter * 2.0),
-                sample("lab", "edge", 1.0, 2.0, 3.0, 94.0 + jitter),
+                sample(
+                    "lab",
+                    "origin",
+                    Phases::new(1.0, 2.0, 3.0, 194.0 + jitter * 2.0),
+                ),
+                sample("lab", "edge", Phases::new(1.0, 2.0, 3.0, 94.0 + jitter)),
             ]
         })
         .collect();
@@ -110,11 +116,44 @@ fn comparison_gives_the_speedup_of_medians_with_an_interval_around_it() {
 }
 
 #[test]
+fn a_second_report_into_the_same_directory_replaces_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    report_ok(&seed_csv(), &out, &["--title", "First"]);
+    report_ok(&seed_csv(), &out, &["--title", "Second"]);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.starts_with("# Second\n"), "{md}");
+    let svg = std::fs::read_to_string(out.join("phases.svg")).unwrap();
+    assert!(svg.contains("Second") && !svg.contains("First"));
+    assert_eq!(
+        names_in(dir.path()),
+        ["out"],
+        "no staging directory left beside it"
+    );
+}
+
+#[test]
+fn labels_with_markdown_characters_are_escaped_in_the_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lab.csv");
+    write_samples(
+        &file,
+        [sample("eu_west|1", "s3", Phases::new(1.0, 2.0, 3.0, 4.0))],
+    );
+    report_ok(&file, dir.path(), &[]);
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(
+        md.contains("| eu\\_west\\|1 | s3 | 1 | 0 | 0.0 % |"),
+        "{md}"
+    );
+}
+
+#[test]
 fn without_s3_and_cloudfront_the_report_has_no_comparison_rows() {
     let dir = tempfile::tempdir().unwrap();
     write_samples(
         &dir.path().join("lab.csv"),
-        &[sample("lab", "origin", 1.0, 2.0, 3.0, 4.0)],
+        &[sample("lab", "origin", Phases::new(1.0, 2.0, 3.0, 4.0))],
     );
     report_ok(&dir.path().join("lab.csv"), dir.path(), &[]);
     assert!(read_csv(&dir.path().join("comparison.csv")).is_empty());

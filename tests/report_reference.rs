@@ -1,11 +1,11 @@
 //! The committed reference report (`reports/seed-auckland-sydney/`) is exactly what the command
 //! writes from the committed CSV of the original project's figures.
 
-mod report_support;
+mod support;
 
 use std::path::Path;
 
-use report_support::{report_ok, seed_csv};
+use support::{report_ok, seed_csv};
 
 // The command that made the reference report, as its README gives it.
 const TITLE: &str = "S3 vs CloudFront, original figures";

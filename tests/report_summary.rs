@@ -1,14 +1,16 @@
 //! `summary.csv`: the statistics of every region × target × phase, checked against values
 //! computed here, independently, from the rows the test wrote.
 
-mod report_support;
+mod support;
 
-use report_support::{failed, number, read_csv, report_ok, row, sample, write_samples};
+use support::{Phases, check, failed, number, read_csv, report_ok, row, sample, write_samples};
 
-/// Nearest-rank percentile (the definition HdrHistogram uses).
-fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
-    let rank = ((q * sorted.len() as f64).ceil() as usize).max(1);
-    sorted[rank - 1]
+/// The percentile as `cdnprobe::stats::quantile` defines it for report and check alike:
+/// linear interpolation between the closest ranks, at position q·(n − 1).
+fn interpolated(sorted: &[f64], q: f64) -> f64 {
+    let position = q * (sorted.len() - 1) as f64;
+    let (low, high) = (position.floor() as usize, position.ceil() as usize);
+    sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64)
 }
 
 fn assert_close(what: &str, got: f64, want: f64, relative: f64) {
@@ -28,7 +30,7 @@ fn long_run_percentiles_match_independent_ones_within_a_tenth_of_a_percent() {
         .collect();
     let samples: Vec<_> = downloads
         .iter()
-        .map(|&d| sample("lab", "origin", 2.0, 10.0, 20.0, d))
+        .map(|&d| sample("lab", "origin", Phases::new(2.0, 10.0, 20.0, d)))
         .collect();
     write_samples(&dir.path().join("lab.csv"), &samples);
     report_ok(&dir.path().join("lab.csv"), &dir.path().join("out"), &[]);
@@ -46,9 +48,9 @@ fn long_run_percentiles_match_independent_ones_within_a_tenth_of_a_percent() {
     assert_eq!(total["errors"], "0");
     for (column, want) in [
         ("min", totals[0]),
-        ("p50", nearest_rank(&totals, 0.5)),
-        ("p90", nearest_rank(&totals, 0.9)),
-        ("p99", nearest_rank(&totals, 0.99)),
+        ("p50", interpolated(&totals, 0.5)),
+        ("p90", interpolated(&totals, 0.9)),
+        ("p99", interpolated(&totals, 0.99)),
         ("max", totals[totals.len() - 1]),
         ("mean", mean),
         ("stddev", variance.sqrt()),
@@ -63,7 +65,7 @@ fn short_run_percentiles_are_exact() {
     let downloads = [900.125, 100.5, 300.25, 700.0, 500.75, 200.0, 800.5];
     let samples: Vec<_> = downloads
         .iter()
-        .map(|&d| sample("lab", "origin", 1.0, 2.0, 3.0, d))
+        .map(|&d| sample("lab", "origin", Phases::new(1.0, 2.0, 3.0, d)))
         .collect();
     write_samples(&dir.path().join("lab.csv"), &samples);
     report_ok(&dir.path().join("lab.csv"), &dir.path().join("out"), &[]);
@@ -74,11 +76,12 @@ fn short_run_percentiles_are_exact() {
         .iter()
         .map(|c| download[*c].as_str())
         .collect();
-    // Sorted: 100.5 200 300.25 500.75 700 800.5 900.125; p50 is the 4th, p90 and p99 the 7th.
+    // Sorted: 100.5 200 300.25 500.75 700 800.5 900.125; p50 is the 4th (position 3), p90
+    // lies 0.4 and p99 0.94 of the way from the 6th to the 7th (positions 5.4 and 5.94).
     assert_eq!(
         got,
         [
-            "100.500", "500.750", "900.125", "900.125", "900.125", "500.304"
+            "100.500", "500.750", "840.350", "894.147", "900.125", "500.304"
         ]
     );
 }
@@ -87,7 +90,7 @@ fn short_run_percentiles_are_exact() {
 fn failed_rows_are_counted_as_errors_and_left_out_of_every_time() {
     let dir = tempfile::tempdir().unwrap();
     let mut samples: Vec<_> = (1..=10)
-        .map(|i| sample("lab", "origin", 1.0, 2.0, 3.0, 10.0 * i as f64))
+        .map(|i| sample("lab", "origin", Phases::new(1.0, 2.0, 3.0, 10.0 * i as f64)))
         .collect();
     samples.insert(3, failed("lab", "origin"));
     samples.push(failed("lab", "origin"));
@@ -114,7 +117,7 @@ fn failed_rows_are_counted_as_errors_and_left_out_of_every_time() {
 #[test]
 fn grouped_phases_are_sums_of_measured_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let mut with_tls = sample("lab", "origin", 4.0, 10.0, 30.0, 200.0);
+    let mut with_tls = sample("lab", "origin", Phases::new(4.0, 10.0, 30.0, 200.0));
     with_tls.tls_ms = Some(15.0);
     write_samples(&dir.path().join("lab.csv"), &[with_tls]);
     report_ok(&dir.path().join("lab.csv"), &dir.path().join("out"), &[]);
@@ -133,8 +136,8 @@ fn each_region_and_target_from_a_directory_of_files_gets_its_own_rows() {
     std::fs::create_dir(&inputs).unwrap();
     for (region, download) in [("auckland", 400.0), ("sydney", 300.0)] {
         let samples = [
-            sample(region, "s3", 1.0, 2.0, 3.0, download * 2.0),
-            sample(region, "cloudfront", 1.0, 2.0, 3.0, download),
+            sample(region, "s3", Phases::new(1.0, 2.0, 3.0, download * 2.0)),
+            sample(region, "cloudfront", Phases::new(1.0, 2.0, 3.0, download)),
         ];
         write_samples(&inputs.join(format!("{region}.csv")), &samples);
     }
@@ -155,4 +158,45 @@ fn each_region_and_target_from_a_directory_of_files_gets_its_own_rows() {
     };
     assert_eq!(download("auckland", "s3"), "800.000");
     assert_eq!(download("sydney", "cloudfront"), "300.000");
+}
+
+#[test]
+fn report_and_check_give_the_same_p50_for_the_same_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("auckland.csv");
+    // Two rows a target: the median is the mean of the two totals (4516 and 9032 for s3).
+    let samples = [
+        sample("Auckland", "s3", Phases::new(63.0, 280.0, 0.0, 4173.0)),
+        sample("Auckland", "s3", Phases::new(126.0, 560.0, 0.0, 8346.0)),
+        sample(
+            "Auckland",
+            "cloudfront",
+            Phases::new(32.0, 127.0, 0.0, 2278.0),
+        ),
+        sample(
+            "Auckland",
+            "cloudfront",
+            Phases::new(64.0, 254.0, 0.0, 4556.0),
+        ),
+    ];
+    write_samples(&file, samples);
+    report_ok(&file, &dir.path().join("out"), &[]);
+    let rows = read_csv(&dir.path().join("out/summary.csv"));
+    let report_p50 = |target| number(row(&rows, &[("target", target), ("phase", "total")]), "p50");
+
+    let extra = [
+        "--min-speedup",
+        "1",
+        "--min-samples",
+        "2",
+        "--format",
+        "json",
+    ];
+    let output = check(&file, &extra);
+    let verdict: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let check_p50 = |side: &str| verdict["checks"][0][side]["statistic_ms"].as_f64().unwrap();
+
+    assert_eq!(report_p50("s3"), 6774.0);
+    assert_eq!(check_p50("baseline"), report_p50("s3"));
+    assert_eq!(check_p50("candidate"), report_p50("cloudfront"));
 }

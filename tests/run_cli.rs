@@ -2,21 +2,16 @@
 //! does, the schedule, bad input (exit 2, nothing written) and Ctrl-C.
 
 mod common;
+mod support;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use cdnprobe::lab::fixture::FixtureConfig;
 use cdnprobe::sample::{COLUMNS, CacheStatus};
 use common::*;
-
-fn cdnprobe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cdnprobe"))
-        .args(args)
-        .output()
-        .expect("cdnprobe runs")
-}
+use support::cdnprobe;
 
 /// Bad input: exit 2, one line on stderr naming `what`, and `out` left as it was.
 fn assert_rejected(args: &[&str], what: &str, out: &Path) {

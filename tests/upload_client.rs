@@ -3,17 +3,16 @@
 use std::path::Path;
 use std::process::Output;
 
+use cdnprobe_server::InProcessServer;
 use clap::Parser;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 const SAMPLE: &[u8] = include_bytes!("../assets/sample.mp4");
 
 /// A cdnprobe-server on a free loopback port, storing in a temporary directory.
 struct Server {
     base: String,
+    _running: InProcessServer,
     _data: tempfile::TempDir,
-    _stop: oneshot::Sender<()>,
 }
 
 async fn start_server(extra_args: &[&str]) -> Server {
@@ -25,16 +24,11 @@ async fn start_server(extra_args: &[&str]) -> Server {
     ];
     argv.extend_from_slice(extra_args);
     let args = cdnprobe_server::Args::parse_from(argv);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(cdnprobe_server::serve(args, listener, async {
-        let _ = stopped.await;
-    }));
+    let running = InProcessServer::start(args).await.unwrap();
     Server {
-        base,
+        base: running.base_url(),
+        _running: running,
         _data: data,
-        _stop: stop,
     }
 }
 
@@ -129,6 +123,23 @@ async fn the_token_can_come_from_the_environment() {
     )
     .await;
     assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_token_from_the_environment_is_a_usage_error() {
+    // What a CI job passes when the secret it names does not exist.
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sample.mp4");
+    let output = cdnprobe_upload(
+        &[sample.to_str().unwrap(), "--server", "http://127.0.0.1:9"],
+        &[("CDNPROBE_UPLOAD_TOKEN", "")],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("--token") && stderr.contains("CDNPROBE_UPLOAD_TOKEN"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

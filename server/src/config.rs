@@ -15,7 +15,8 @@ pub struct Args {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Directory for videos and their records when no --s3-bucket is given.
+    /// Directory for videos and their records when no --s3-bucket is given; a relative path is
+    /// taken from the working directory (the log shows where it is).
     #[arg(long, default_value = "data")]
     pub data_dir: PathBuf,
 
@@ -47,8 +48,14 @@ pub struct Args {
     #[arg(long)]
     pub public_base_url: Option<String>,
 
-    /// Uploads need `Authorization: Bearer TOKEN` when set. Reads stay public.
-    #[arg(long, env = "CDNPROBE_UPLOAD_TOKEN", hide_env_values = true)]
+    /// Uploads need `Authorization: Bearer TOKEN` when set. Reads stay public. An empty token
+    /// (say, a CI secret that is missing) is refused: it would let every upload in.
+    #[arg(
+        long,
+        env = "CDNPROBE_UPLOAD_TOKEN",
+        hide_env_values = true,
+        value_parser = upload_token
+    )]
     pub upload_token: Option<String>,
 
     /// Largest video accepted, in bytes; larger uploads get 413 and nothing is stored.
@@ -71,4 +78,13 @@ pub struct Args {
     /// Seconds open connections get to finish after SIGTERM/SIGINT before the server exits.
     #[arg(long, default_value_t = 30)]
     pub shutdown_grace: u64,
+}
+
+/// Parses an upload token, refusing an empty one: an environment variable that is set but
+/// empty (a CI secret that does not exist, say) must not pass for a token.
+pub fn upload_token(value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        return Err("the token is empty (is CDNPROBE_UPLOAD_TOKEN set to an empty value?)".into());
+    }
+    Ok(value.to_string())
 }

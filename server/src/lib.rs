@@ -2,8 +2,9 @@
 //! (local disk or S3); videos stream back with RFC 9110 ranges and conditionals, fit to sit
 //! behind CloudFront.
 //!
-//! `serve` runs it on a listener you bound, so the offline demo and the tests can start it
-//! in-process; `main.rs` is a thin wrapper that binds `--listen` and handles signals.
+//! `serve` runs it on a listener you bound, and `InProcessServer` on a free loopback port, so
+//! the offline demo and the tests can start it in-process; `main.rs` is a thin wrapper that
+//! binds `--listen` and handles signals.
 
 pub mod config;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod stream;
 pub mod upload;
 
 use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +25,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 pub use config::Args;
 
@@ -30,70 +34,160 @@ use crate::metrics::Metrics;
 use crate::routes::App;
 use crate::storage::Storage;
 
-/// Serves the API on `listener` until `shutdown` completes, then lets open requests finish
-/// (up to `--shutdown-grace` seconds) and returns.
+/// Serves the API on `listener` until `shutdown` completes, then lets open requests and
+/// uploads being committed finish (up to `--shutdown-grace` seconds) and returns.
 pub async fn serve(
     args: Args,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let storage = Storage::from_args(&args)?;
-    let address = listener
-        .local_addr()
-        .context("reading the listening address")?;
-    if !address.ip().is_loopback() && args.upload_token.is_none() {
-        tracing::warn!(
-            %address,
-            "listening beyond loopback without --upload-token: anyone who reaches this port can upload"
-        );
-    }
-    tracing::info!(
-        storage = storage.description(),
-        "listening on http://{address}"
-    );
-    let grace = Duration::from_secs(args.shutdown_grace);
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(args.header_read_timeout));
-    let app = Arc::new(App {
-        args,
-        storage,
-        metrics: Metrics::default(),
-    });
+    Server::open(args, listener)?.run(shutdown).await
+}
 
-    let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        let (socket, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Out of file descriptors and the like: wait instead of spinning.
-                    tracing::warn!(%error, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let _ = socket.set_nodelay(true);
-        let app = app.clone();
-        let service = service_fn(move |request| {
+/// A cdnprobe-server running inside this process on a free loopback port, for tests and the
+/// offline lab that want the real server without a child process. `stop` shuts it down
+/// gracefully; dropping it aborts it.
+pub struct InProcessServer {
+    address: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl InProcessServer {
+    /// Binds a free port on 127.0.0.1, in place of `--listen`, and serves `args` there. A bad
+    /// configuration or storage that cannot be opened is an error here, before any request.
+    pub async fn start(mut args: Args) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .context("listening on a free loopback port")?;
+        args.listen = listener
+            .local_addr()
+            .context("reading the listening address")?;
+        let address = args.listen;
+        let server = Server::open(args, listener)?;
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async move {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            address,
+            shutdown: Some(shutdown),
+            task,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// `http://127.0.0.1:PORT`, the base of every API URL.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Asks the server to stop, waits until it has, and returns how its serving ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        (&mut self.task).await.context("the server task panicked")?
+    }
+}
+
+impl Drop for InProcessServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A server with its configuration checked and its storage open, ready to accept.
+struct Server {
+    app: Arc<App>,
+    listener: TcpListener,
+    http: http1::Builder,
+    grace: Duration,
+}
+
+impl Server {
+    fn open(args: Args, listener: TcpListener) -> anyhow::Result<Self> {
+        // The command line refuses an empty token; Args built in code get the same check.
+        if let Some(token) = &args.upload_token {
+            config::upload_token(token)
+                .map_err(|message| anyhow::anyhow!("--upload-token: {message}"))?;
+        }
+        let storage = Storage::from_args(&args)?;
+        let address = listener
+            .local_addr()
+            .context("reading the listening address")?;
+        if !address.ip().is_loopback() && args.upload_token.is_none() {
+            tracing::warn!(
+                %address,
+                "listening beyond loopback without --upload-token: anyone who reaches this port can upload"
+            );
+        }
+        tracing::info!("storing videos in {}", storage.description());
+        tracing::info!("listening on http://{address}");
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(args.header_read_timeout));
+        Ok(Self {
+            grace: Duration::from_secs(args.shutdown_grace),
+            app: Arc::new(App {
+                args,
+                storage,
+                metrics: Metrics::default(),
+            }),
+            listener,
+            http,
+        })
+    }
+
+    async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self {
+            app,
+            listener,
+            http,
+            grace,
+        } = self;
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (socket, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors and the like: wait instead of spinning.
+                        tracing::warn!(%error, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = socket.set_nodelay(true);
             let app = app.clone();
-            async move { Ok::<_, Infallible>(routes::handle(app, request).await) }
-        });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(socket), service));
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%peer, %error, "connection ended with an error");
-            }
-        });
+            let service = service_fn(move |request| {
+                let app = app.clone();
+                async move { Ok::<_, Infallible>(routes::handle(app, request).await) }
+            });
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(socket), service));
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%peer, %error, "connection ended with an error");
+                }
+            });
+        }
+        drop(listener);
+        tracing::info!("shutting down: finishing open requests");
+        let finished = async {
+            graceful.shutdown().await;
+            // A commit outlives its connection when the client left during it.
+            app.storage.finish_commits().await;
+        };
+        tokio::select! {
+            () = finished => tracing::info!("all connections closed"),
+            () = tokio::time::sleep(grace) => tracing::warn!("connections still open after {grace:?}; exiting"),
+        }
+        Ok(())
     }
-    drop(listener);
-    tracing::info!("shutting down: finishing open requests");
-    tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(grace) => tracing::warn!("connections still open after {grace:?}; exiting"),
-    }
-    Ok(())
 }

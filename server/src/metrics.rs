@@ -6,10 +6,12 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+/// Labels from fixed sets only (a route name, a known method or `other`, a status), so no
+/// client can make the series grow without bound.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct RequestLabels {
     pub route: &'static str,
-    pub method: String,
+    pub method: &'static str,
     pub status: u16,
 }
 

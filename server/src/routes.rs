@@ -79,16 +79,38 @@ impl Route<'_> {
     }
 }
 
+/// The `method` label of the metrics: the methods HTTP defines, and `other` for the rest, so a
+/// client inventing methods cannot create series without end.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::PATCH,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", |known| known.as_str())
+}
+
 /// One request in, one response out; errors become JSON here, and every request is counted.
 pub async fn handle(app: Arc<App>, request: Request<Incoming>) -> Response<ResponseBody> {
     let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let route = Route::of(&path);
+    let method = method_label(request.method());
+    // Shares the request's bytes: kept for the error log after the request is handed on.
+    let uri = request.uri().clone();
+    let route = Route::of(uri.path());
     let label = route.label();
     let response = match route_request(&app, route, request).await {
         Ok(response) => response,
         Err(error) => {
+            let path = uri.path();
             if error.status().is_server_error() {
                 tracing::error!(%method, %path, %error, "request failed");
             } else {
@@ -99,7 +121,7 @@ pub async fn handle(app: Arc<App>, request: Request<Incoming>) -> Response<Respo
     };
     let labels = RequestLabels {
         route: label,
-        method: method.to_string(),
+        method,
         status: response.status().as_u16(),
     };
     app.metrics.requests.get_or_create(&labels).inc();

@@ -13,22 +13,24 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
-use futures::stream::{self, BoxStream, StreamExt};
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{
-    Attribute, Attributes, MultipartUpload, ObjectStore, PutMode, PutMultipartOptions, PutOptions,
-    PutPayload,
+    Attribute, Attributes, GetOptions, GetResult, MultipartUpload, ObjectStore, PutMode,
+    PutMultipartOptions, PutOptions, PutPayload,
 };
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
+use tokio_util::task::TaskTracker;
 
 use crate::config::Args;
 use crate::error::ApiError;
 
-/// Bytes per storage read when streaming a video: large pieces read far faster than the
-/// store's default 8 KiB stream chunks (see NOTES.md), and two are fetched ahead.
+/// Bytes per local-disk read when streaming a video: large pieces read far faster than the
+/// file store's 8 KiB stream chunks (see NOTES.md), and two are fetched ahead. S3 instead
+/// streams a response's bytes from one ranged GET (see [`Storage::video_pieces`]).
 const READ_PIECE: u64 = 1 << 20;
 const READS_AHEAD: usize = 2;
 
@@ -95,56 +97,76 @@ pub struct VideoRecord {
     pub cache_control: String,
 }
 
+/// Where the objects live; the two differ in what a request costs and what an object keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    /// Reads are cheap system calls; files keep no Content-Type or Cache-Control.
+    LocalDisk,
+    /// Every request is a round trip; objects keep their Content-Type and Cache-Control, so S3
+    /// and CloudFront serve them correctly without this server.
+    S3,
+}
+
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
-    /// S3 keeps Content-Type and Cache-Control with the object; the local file system cannot.
-    keeps_attributes: bool,
+    backend: Backend,
     upload_part: usize,
     description: String,
     records: Mutex<HashMap<VideoId, Arc<VideoRecord>>>,
+    /// Uploads being committed; shutdown waits for them.
+    commits: TaskTracker,
 }
 
 impl Storage {
     pub fn from_args(args: &Args) -> anyhow::Result<Self> {
-        let (store, keeps_attributes, description): (Arc<dyn ObjectStore>, bool, String) =
-            match &args.s3_bucket {
-                Some(bucket) => {
-                    let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
-                    if let Some(region) = &args.s3_region {
-                        builder = builder.with_region(region);
-                    }
-                    if let Some(endpoint) = &args.s3_endpoint {
-                        builder = builder
-                            .with_endpoint(endpoint)
-                            .with_allow_http(endpoint.starts_with("http://"));
-                    }
-                    let store = builder.build().context("configuring the S3 bucket")?;
-                    (Arc::new(store), true, format!("s3://{bucket}"))
+        let (store, backend, description): (Arc<dyn ObjectStore>, Backend, String) = match &args
+            .s3_bucket
+        {
+            Some(bucket) => {
+                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+                if let Some(region) = &args.s3_region {
+                    builder = builder.with_region(region);
                 }
-                None => {
-                    let dir = &args.data_dir;
-                    std::fs::create_dir_all(dir).with_context(|| {
-                        format!("creating the data directory {}", dir.display())
-                    })?;
-                    let store = LocalFileSystem::new_with_prefix(dir)
-                        .with_context(|| format!("opening the data directory {}", dir.display()))?;
-                    (Arc::new(store), false, dir.display().to_string())
+                if let Some(endpoint) = &args.s3_endpoint {
+                    builder = builder
+                        .with_endpoint(endpoint)
+                        .with_allow_http(endpoint.starts_with("http://"));
                 }
-            };
+                let store = builder.build().context("configuring the S3 bucket")?;
+                (Arc::new(store), Backend::S3, format!("s3://{bucket}"))
+            }
+            None => {
+                let dir = &args.data_dir;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating the data directory {}", dir.display()))?;
+                // The default `data` is relative to wherever the server was started: the
+                // log shows the absolute path, so a user can find the videos.
+                let dir = dir
+                    .canonicalize()
+                    .with_context(|| format!("resolving the data directory {}", dir.display()))?;
+                let store = LocalFileSystem::new_with_prefix(&dir)
+                    .with_context(|| format!("opening the data directory {}", dir.display()))?;
+                (
+                    Arc::new(store),
+                    Backend::LocalDisk,
+                    dir.display().to_string(),
+                )
+            }
+        };
         Ok(Self {
             store,
-            keeps_attributes,
-            upload_part: if keeps_attributes {
-                S3_UPLOAD_PART
-            } else {
-                LOCAL_UPLOAD_PART
+            backend,
+            upload_part: match backend {
+                Backend::S3 => S3_UPLOAD_PART,
+                Backend::LocalDisk => LOCAL_UPLOAD_PART,
             },
             description,
             records: Mutex::new(HashMap::new()),
+            commits: TaskTracker::new(),
         })
     }
 
-    /// Where videos are kept, for the log.
+    /// Where videos are kept (an absolute directory or `s3://BUCKET`), for the log.
     pub fn description(&self) -> &str {
         &self.description
     }
@@ -197,46 +219,93 @@ impl Storage {
         })
     }
 
-    /// Writes the record that makes a finished video visible.
-    pub async fn save_record(&self, record: &VideoRecord) -> Result<(), ApiError> {
-        let id = VideoId::parse(&record.id).expect("records are made with valid ids");
-        let json = serde_json::to_vec_pretty(record).expect("a record serialises");
+    /// Completes `video`, then writes `record`, which makes it visible; if the record cannot be
+    /// written, the video is deleted again. This runs as a task of its own: hyper drops a
+    /// request's future when its client disconnects, and a commit cut short between the two
+    /// writes would leave a video without a record — unreachable here, yet served by S3 and
+    /// CloudFront under its key.
+    pub async fn commit(
+        &self,
+        video: PendingVideo,
+        record: VideoRecord,
+    ) -> Result<VideoRecord, ApiError> {
+        let store = self.store.clone();
         let options = PutOptions {
             mode: PutMode::Create,
             attributes: self.attributes("application/json", "no-cache"),
             ..Default::default()
         };
-        self.store
-            .put_opts(&id.record_key(), PutPayload::from(json), options)
-            .await?;
-        Ok(())
+        let commit = self.commits.spawn(async move {
+            video.finish().await?;
+            let id = VideoId::parse(&record.id).expect("records are made with valid ids");
+            let json = serde_json::to_vec_pretty(&record).expect("a record serialises");
+            let saved = store
+                .put_opts(&id.record_key(), PutPayload::from(json), options)
+                .await;
+            if let Err(error) = saved {
+                if let Err(error) = store.delete(&Path::from(record.key.as_str())).await {
+                    tracing::error!(key = %record.key, %error, "could not delete a video left without its record");
+                }
+                return Err(error.into());
+            }
+            // Logged here, as the client may be gone by the time the handler would.
+            tracing::info!(id = %record.id, size = record.size, content_type = %record.content_type, "video stored");
+            Ok(record)
+        });
+        commit
+            .await
+            .map_err(|error| ApiError::Internal(format!("the commit task failed: {error}")))?
     }
 
-    pub async fn delete(&self, key: &str) -> Result<(), ApiError> {
-        Ok(self.store.delete(&Path::from(key)).await?)
+    /// Waits until every commit under way has ended; new ones can no longer start.
+    pub async fn finish_commits(&self) {
+        self.commits.close();
+        self.commits.wait().await;
     }
 
-    /// The bytes of `range` of a video, in large pieces read ahead of the client.
+    /// The bytes of `range` of a video, streamed the way that is fast for the backend.
     pub fn video_pieces(
         &self,
         key: &str,
         range: Range<u64>,
     ) -> BoxStream<'static, object_store::Result<Bytes>> {
+        if range.is_empty() {
+            return stream::empty().boxed();
+        }
         let store = self.store.clone();
         let key = Path::from(key);
-        let starts = (range.start..range.end).step_by(READ_PIECE as usize);
-        stream::iter(starts)
-            .map(move |start| {
-                let (store, key) = (store.clone(), key.clone());
-                let end = (start + READ_PIECE).min(range.end);
-                async move { store.get_range(&key, start..end).await }
+        match self.backend {
+            // Each S3 request costs a round trip and one object's response streams at the
+            // connection's speed: a whole response is one ranged GET, not one per piece.
+            Backend::S3 => stream::once(async move {
+                let options = GetOptions {
+                    range: Some(range.into()),
+                    ..Default::default()
+                };
+                store
+                    .get_opts(&key, options)
+                    .await
+                    .map(GetResult::into_stream)
             })
-            .buffered(READS_AHEAD)
-            .boxed()
+            .try_flatten()
+            .boxed(),
+            // A file's stream comes in 8 KiB chunks; 1 MiB reads are many times faster.
+            Backend::LocalDisk => {
+                let starts = (range.start..range.end).step_by(READ_PIECE as usize);
+                stream::iter(starts)
+                    .map(move |start| {
+                        let (store, key) = (store.clone(), key.clone());
+                        let end = (start + READ_PIECE).min(range.end);
+                        async move { store.get_range(&key, start..end).await }
+                    })
+                    .buffered(READS_AHEAD)
+                    .boxed()
+            }
+        }
     }
 
     fn attributes(&self, content_type: &str, cache_control: &str) -> Attributes {
-        if !self.keeps_attributes {
+        if self.backend == Backend::LocalDisk {
             return Attributes::new();
         }
         Attributes::from_iter([

@@ -2,7 +2,8 @@
 //!
 //! The file part is hashed and written as it arrives; its first bytes decide whether it is a
 //! video at all. The upload is completed, and its record written, only once the whole form
-//! has been read and accepted — any error or disconnect before that leaves nothing stored.
+//! has been read and accepted — any error or disconnect before that leaves nothing stored,
+//! and a disconnect after that no longer stops the commit.
 
 use std::time::Duration;
 
@@ -130,7 +131,6 @@ pub async fn upload(app: &App, request: http::Request<Incoming>) -> Result<Video
         size,
         sha256,
     } = video;
-    started.pending.finish().await?;
     let record = VideoRecord {
         id: started.id.to_string(),
         key: started.key,
@@ -144,13 +144,8 @@ pub async fn upload(app: &App, request: http::Request<Incoming>) -> Result<Video
         tags,
         cache_control: app.args.cache_control.clone(),
     };
-    if let Err(error) = app.storage.save_record(&record).await {
-        // Without its record the video would be unreachable: take it back out.
-        let _ = app.storage.delete(&record.key).await;
-        return Err(error);
-    }
-    tracing::info!(id = %record.id, size = record.size, content_type = %record.content_type, "video stored");
-    Ok(record)
+    // From here on the upload ends stored or not at all, whether or not the client stays.
+    app.storage.commit(started.pending, record).await
 }
 
 /// Ends `body` with [`BodyStalled`] when no data arrives for `idle`, so a client that stops

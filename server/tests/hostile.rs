@@ -5,8 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, Form, SAMPLE, Server, mp4_like};
-use reqwest::StatusCode;
+use common::{Backend, Form, SAMPLE, Server, StorageRelay, mp4_like};
+use reqwest::{Method, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -192,6 +192,68 @@ async fn client_disconnecting_mid_upload_leaves_nothing_behind(backend: Backend)
     }
     drop(socket);
     server.assert_storage_becomes_empty().await;
+}
+
+/// Once the whole form is in, the video is completed and then its record written. A client
+/// leaving between the two must not stop the record: a video without one is unreachable here
+/// yet served by S3 and CloudFront under its key. The relay holds the record's write, so the
+/// client surely leaves in between.
+#[tokio::test]
+async fn a_client_leaving_while_its_upload_commits_still_gets_video_and_record() {
+    let relay = StorageRelay::start().await;
+    relay.hold(Method::PUT, ".json", Duration::from_secs(2));
+    let server = Server::start_through(&relay, &[]).await;
+    let video = mp4_like(100_000);
+    let (content_type, body) = Form::new().file("file", "clip.mp4", &video).finish();
+    let address = server.base.trim_start_matches("http://");
+    let mut socket = TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/videos/upload HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(&body).await.unwrap();
+    let writing_record = || {
+        relay
+            .requests()
+            .iter()
+            .any(|request| request.starts_with("PUT ") && request.ends_with(".json"))
+    };
+    for _ in 0..200 {
+        if writing_record() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(writing_record(), "the upload never reached its record");
+    drop(socket);
+
+    let mut stored = Vec::new();
+    for _ in 0..100 {
+        stored = server.stored().await;
+        if stored.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let key = stored.iter().find(|key| key.ends_with(".mp4"));
+    let id = key.and_then(|key| key.strip_prefix("videos/")?.strip_suffix(".mp4"));
+    let record = id.map(|id| format!("videos/{id}.json"));
+    assert!(
+        stored.len() == 2 && record.is_some_and(|record| stored.contains(&record)),
+        "storage holds {stored:?}, not a video and its record"
+    );
+    let response = server
+        .http
+        .get(server.video_url(id.unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.bytes().await.unwrap() == video,
+        "the stored video differs"
+    );
 }
 
 async fn a_stalled_upload_is_cut_off_with_408_and_stores_nothing(backend: Backend) {

@@ -1,14 +1,15 @@
 //! The service around the API: health, metrics, object attributes in S3, the in-process
-//! `serve` entry point, header read timeout and graceful shutdown.
+//! server, what is checked and logged at start, header read timeout and graceful shutdown.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
+use cdnprobe_server::InProcessServer;
 use clap::Parser;
-use common::{Backend, SAMPLE, Server, mp4_like};
+use common::{Backend, SAMPLE, Server, ServerProcess, mp4_like};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 #[tokio::test]
 async fn healthz_answers_ok() {
@@ -49,15 +50,7 @@ async fn metrics_count_requests_by_route_and_status_and_bytes() {
         .send()
         .await
         .unwrap();
-    let text = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.metrics().await;
     let has = |line: &str| text.lines().any(|l| l == line);
     assert!(
         has(r#"cdnprobe_http_requests_total{route="upload",method="POST",status="201"} 1"#),
@@ -85,6 +78,39 @@ async fn metrics_count_requests_by_route_and_status_and_bytes() {
 }
 
 #[tokio::test]
+async fn metrics_label_invented_methods_and_unknown_paths_from_fixed_sets() {
+    // Labels taken from the request would let any client create series without end.
+    let server = Server::start(Backend::Local).await;
+    for method in ["BREW", "WHEN"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = server
+            .http
+            .request(method, server.url("/healthz"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405);
+    }
+    for path in ["/nope", "/wp-admin/setup.php"] {
+        let response = server.http.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 404);
+    }
+    let text = server.metrics().await;
+    let has = |line: &str| text.lines().any(|l| l == line);
+    assert!(
+        has(r#"cdnprobe_http_requests_total{route="healthz",method="other",status="405"} 2"#),
+        "{text}"
+    );
+    assert!(
+        has(r#"cdnprobe_http_requests_total{route="unknown",method="GET",status="404"} 2"#),
+        "{text}"
+    );
+    for raw in ["BREW", "WHEN", "nope", "wp-admin"] {
+        assert!(!text.contains(raw), "{raw} is in a label:\n{text}");
+    }
+}
+
+#[tokio::test]
 async fn s3_objects_carry_their_content_type_and_cache_control() {
     // S3 and CloudFront serve the object without the server: it must carry its own headers.
     let server = Server::start_with(Backend::S3, &["--cache-control", "public, max-age=600"]).await;
@@ -102,33 +128,92 @@ async fn s3_objects_carry_their_content_type_and_cache_control() {
 }
 
 #[tokio::test]
-async fn serve_runs_in_process_until_its_shutdown_future_completes() {
+async fn an_in_process_server_serves_until_stopped() {
     let data = tempfile::tempdir().unwrap();
     let args = cdnprobe_server::Args::parse_from([
         "cdnprobe-server",
         "--data-dir",
         data.path().to_str().unwrap(),
     ]);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(cdnprobe_server::serve(args, listener, async {
-        let _ = stopped.await;
-    }));
-    let health = reqwest::get(format!("http://{address}/healthz"))
+    let server = InProcessServer::start(args).await.unwrap();
+    let address = server.address();
+    assert!(address.ip().is_loopback() && address.port() != 8080);
+    let health = reqwest::get(format!("{}/healthz", server.base_url()))
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
-    stop.send(()).unwrap();
-    let outcome = tokio::time::timeout(Duration::from_secs(10), running).await;
+    let outcome = tokio::time::timeout(Duration::from_secs(10), server.stop()).await;
     outcome
-        .expect("serve returns after shutdown")
-        .unwrap()
-        .expect("serve ends without error");
+        .expect("the server stops")
+        .expect("serving ended without error");
     assert!(
         TcpStream::connect(address).await.is_err(),
         "still listening after shutdown"
     );
+}
+
+/// Runs the server binary with `configure`d arguments and environment and expects it to
+/// refuse to start: exit 2 and a message saying the upload token is empty, within 10 s.
+async fn assert_refused_at_start(configure: impl FnOnce(&mut std::process::Command)) {
+    let mut command = common::server_command();
+    configure(&mut command);
+    let data = tempfile::tempdir().unwrap();
+    command.arg("--data-dir").arg(data.path());
+    let mut command = tokio::process::Command::from(command);
+    command.kill_on_drop(true);
+    let output = tokio::time::timeout(Duration::from_secs(10), command.output())
+        .await
+        .expect("the server refuses to start instead of serving")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--upload-token") && stderr.contains("CDNPROBE_UPLOAD_TOKEN"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_upload_token_in_the_environment_is_refused_at_start() {
+    // What a CI job passes when the secret it names does not exist.
+    assert_refused_at_start(|command| {
+        command.env("CDNPROBE_UPLOAD_TOKEN", "");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_empty_upload_token_on_the_command_line_is_refused_at_start() {
+    assert_refused_at_start(|command| {
+        command.args(["--upload-token", ""]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_empty_upload_token_in_code_is_refused_at_start() {
+    let data = tempfile::tempdir().unwrap();
+    let mut args = cdnprobe_server::Args::parse_from([
+        "cdnprobe-server",
+        "--data-dir",
+        data.path().to_str().unwrap(),
+    ]);
+    args.upload_token = Some(String::new());
+    let refused = InProcessServer::start(args).await.err().expect("refused");
+    assert!(refused.to_string().contains("token is empty"), "{refused}");
+}
+
+#[tokio::test]
+async fn the_default_data_directory_is_logged_as_an_absolute_path() {
+    let cwd = tempfile::tempdir().unwrap();
+    let mut command = common::server_command();
+    command.current_dir(cwd.path());
+    let server = ServerProcess::launch(command);
+    let data = cwd.path().canonicalize().unwrap().join("data");
+    assert!(data.is_dir(), "no data directory in the working directory");
+    let storing = format!("storing videos in {}", data.display());
+    let log = server.log();
+    assert!(log.iter().any(|line| line.ends_with(&storing)), "{log:#?}");
 }
 
 #[tokio::test]

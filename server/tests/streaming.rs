@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Backend, Form, SAMPLE, Server, mp4_like};
+use common::{Backend, Form, SAMPLE, Server, StorageRelay, mp4_like};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 
@@ -320,4 +320,28 @@ async fn a_restarted_server_still_serves_every_video(backend: Backend) {
             .unwrap();
         assert_eq!(info["sha256"], json["sha256"]);
     }
+}
+
+/// S3 answers each request after a round trip: a GET from the server must cost one ranged S3
+/// request, not one per piece as reading the local disk does.
+#[tokio::test]
+async fn an_s3_video_is_read_with_one_storage_request_per_get() {
+    let relay = StorageRelay::start().await;
+    let server = Server::start_through(&relay, &[]).await;
+    let video = mp4_like(19 * 1024 * 1024 + 12_345);
+    let json = server.upload_video(&video).await;
+    let (id, key) = (json["id"].as_str().unwrap(), json["key"].as_str().unwrap());
+    let (status, headers, body) = get(&server, id, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-length"), video.len().to_string());
+    assert!(body == video, "the body differs from the upload");
+    let (status, _, part) = get(&server, id, &[("range", "bytes=1048570-9437190")]).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert!(part == video[1_048_570..=9_437_190], "the range differs");
+    let video_reads: Vec<String> = relay
+        .requests()
+        .into_iter()
+        .filter(|request| request.starts_with("GET ") && request.ends_with(key))
+        .collect();
+    assert_eq!(video_reads.len(), 2, "{video_reads:?}");
 }

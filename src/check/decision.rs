@@ -5,8 +5,10 @@
 
 use serde::Serialize;
 
+use crate::format::{rate, times};
 use crate::stats::Phase;
 use crate::stats::bootstrap::{self, Interval, Statistic};
+use crate::stats::groups::RowCounts;
 
 /// How a comparison came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -143,8 +145,7 @@ impl Settings {
 #[derive(Debug, Clone, Copy)]
 pub struct Side<'a> {
     pub label: &'a str,
-    pub rows: u64,
-    pub errors: u64,
+    pub counts: RowCounts,
     /// Successful samples' times for the metric, ms.
     pub times_ms: &'a [f64],
 }
@@ -164,16 +165,11 @@ pub struct SideSummary {
 
 impl SideSummary {
     fn of(side: &Side, stat: Statistic) -> Self {
-        let error_rate = if side.rows == 0 {
-            0.0
-        } else {
-            side.errors as f64 / side.rows as f64
-        };
         Self {
             label: side.label.to_owned(),
-            rows: side.rows,
-            errors: side.errors,
-            error_rate,
+            rows: side.counts.rows,
+            errors: side.counts.errors,
+            error_rate: side.counts.error_rate(),
             samples: side.times_ms.len(),
             statistic_ms: (!side.times_ms.is_empty()).then(|| stat.of(&mut side.times_ms.to_vec())),
         }
@@ -276,15 +272,15 @@ pub fn check_region(
 /// Too many failed samples, or too few successful ones, to judge this side (named `who`).
 fn sample_problems(side: &Side, who: &str, metric: Phase, settings: &Settings) -> Vec<String> {
     let mut problems = Vec::new();
-    let error_rate = side.errors as f64 / side.rows.max(1) as f64;
+    let error_rate = side.counts.error_rate();
     if error_rate > settings.max_error_rate {
         problems.push(format!(
-            "{}: error rate {:.1} % is above --max-error-rate {:.1} % ({} of {} samples failed)",
+            "{}: error rate {} is above --max-error-rate {} ({} of {} samples failed)",
             who,
-            error_rate * 100.0,
-            settings.max_error_rate * 100.0,
-            side.errors,
-            side.rows
+            rate(error_rate),
+            rate(settings.max_error_rate),
+            side.counts.errors,
+            side.counts.rows
         ));
     }
     if side.times_ms.len() < settings.min_samples {
@@ -305,10 +301,16 @@ fn explain(comparison: &Comparison, what: &str) -> Option<String> {
     match comparison.outcome {
         Outcome::Pass => None,
         Outcome::Fail => Some(format!(
-            "{what}: interval {low:.2}×–{high:.2}× lies below {limit:.2}×"
+            "{what}: interval {}–{} lies below {}",
+            times(low),
+            times(high),
+            times(limit)
         )),
         Outcome::Inconclusive => Some(format!(
-            "{what}: interval {low:.2}×–{high:.2}× straddles {limit:.2}× (inconclusive: more samples or less noise needed)"
+            "{what}: interval {}–{} straddles {} (inconclusive: more samples or less noise needed)",
+            times(low),
+            times(high),
+            times(limit)
         )),
     }
 }

@@ -1,6 +1,8 @@
 //! GitHub-flavoured Markdown, made to be appended to `$GITHUB_STEP_SUMMARY`: a heading with the
 //! verdict, the rule, one table, and the reasons a region did not pass.
 
+use crate::format::markdown_escape as escape;
+
 use super::{CheckReport, Render, conclusion, headline, reasons, summary_table};
 
 pub struct Markdown;
@@ -34,16 +36,4 @@ impl Render for Markdown {
 fn table_row(cells: &[String]) -> String {
     let cells: Vec<String> = cells.iter().map(|cell| escape(cell)).collect();
     format!("| {} |\n", cells.join(" | "))
-}
-
-/// Labels and regions come from the user's CSVs: keep them from breaking the table or the markup.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '|' | '*' | '_' | '`' | '<' | '>' | '[' | ']' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

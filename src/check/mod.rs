@@ -22,6 +22,7 @@ use clap::builder::RangedU64ValueParser;
 pub use decision::{CheckReport, Comparison, Inconclusive, Outcome, RegionCheck, Rule, Settings};
 
 use crate::error::UsageError;
+use crate::format::{percent, times};
 use crate::stats::Phase;
 use crate::stats::bootstrap::{DEFAULT_RESAMPLES, DEFAULT_SEED, Statistic};
 use samples::Run;
@@ -261,7 +262,7 @@ fn summary_table(report: &CheckReport) -> (Vec<String>, Vec<Vec<String>>) {
         format!("{} {stat}", settings.candidate),
         "speedup".to_owned(),
         format!(
-            "{} % interval, need ≥ {}",
+            "{} interval, need ≥ {}",
             percent(settings.rule.confidence),
             times(settings.min_speedup)
         ),
@@ -317,7 +318,7 @@ fn headline(report: &CheckReport) -> String {
     let s = &report.settings;
     let (baseline, candidate, stat) = (&s.baseline, &s.candidate, s.rule.stat);
     let mut line = format!(
-        "{candidate} vs {baseline}: {baseline} {stat} ÷ {candidate} {stat} must be ≥ {}× with {} % confidence (BCa bootstrap, {} resamples); inconclusive counts as {}",
+        "{candidate} vs {baseline}: {baseline} {stat} ÷ {candidate} {stat} must be ≥ {}× with {} confidence (BCa bootstrap, {} resamples); inconclusive counts as {}",
         s.min_speedup,
         percent(s.rule.confidence),
         s.rule.resamples,
@@ -380,19 +381,6 @@ fn verdict_cell(check: &RegionCheck) -> String {
         (Outcome::Fail, _) => "FAIL".to_owned(),
         (Outcome::Inconclusive, true) => "inconclusive (counted as pass)".to_owned(),
         (Outcome::Inconclusive, false) => "INCONCLUSIVE (counted as fail)".to_owned(),
-    }
-}
-
-fn times(x: f64) -> String {
-    format!("{x:.2}×")
-}
-
-fn percent(fraction: f64) -> String {
-    let value = fraction * 100.0;
-    if (value - value.round()).abs() < 1e-9 {
-        format!("{value:.0}")
-    } else {
-        format!("{value}")
     }
 }
 

@@ -9,24 +9,19 @@ use crate::error::UsageError;
 use crate::input;
 use crate::sample::Sample;
 use crate::stats::Phase;
+use crate::stats::groups::Groups;
 
-/// One target's samples in one region.
-#[derive(Debug, Default)]
-struct Group {
-    rows: u64,
-    errors: u64,
-    /// Per metric, the times of successful samples that measured it, ms.
-    times_ms: BTreeMap<Phase, Vec<f64>>,
-}
+/// Per metric, the times of one group's successful samples that measured it, ms.
+type Times = BTreeMap<Phase, Vec<f64>>;
 
 /// One run's samples, kept only for the labels a check compares.
 #[derive(Debug)]
 pub struct Run {
     /// How the run is named in messages: "input" or "previous run".
     name: &'static str,
-    groups: BTreeMap<(String, String), Group>,
+    groups: Groups<Times>,
+    /// Every target in the input, compared or not (to name them when a label is wrong).
     targets: BTreeSet<String>,
-    regions: BTreeSet<String>,
 }
 
 impl Run {
@@ -40,9 +35,8 @@ impl Run {
     ) -> Result<Self, UsageError> {
         let mut run = Run {
             name,
-            groups: BTreeMap::new(),
+            groups: Groups::default(),
             targets: BTreeSet::new(),
-            regions: BTreeSet::new(),
         };
         input::for_each_sample(inputs, |sample: &Sample| {
             if !run.targets.contains(&sample.target) {
@@ -51,20 +45,12 @@ impl Run {
             if !labels.contains(&sample.target.as_str()) {
                 return;
             }
-            if !run.regions.contains(&sample.region) {
-                run.regions.insert(sample.region.clone());
-            }
-            let group = run
-                .groups
-                .entry((sample.region.clone(), sample.target.clone()))
-                .or_default();
-            group.rows += 1;
+            let group = run.groups.record(sample, |_| Times::new());
             if !sample.succeeded() {
-                group.errors += 1;
                 return;
             }
             for &metric in metrics {
-                let times = group.times_ms.entry(metric).or_default();
+                let times = group.measured.entry(metric).or_default();
                 if let Some(ms) = metric.of(sample) {
                     times.push(ms);
                 }
@@ -87,7 +73,14 @@ impl Run {
 
     /// The regions in which any of the compared labels has rows, sorted.
     pub fn regions(&self) -> Vec<String> {
-        self.regions.iter().cloned().collect()
+        let mut regions: Vec<String> = self
+            .groups
+            .regions()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        regions.sort();
+        regions
     }
 
     /// `label`'s samples in `region` for `metric`; an error when it has no rows there, or
@@ -98,19 +91,19 @@ impl Run {
         label: &'a str,
         metric: Phase,
     ) -> Result<Side<'a>, UsageError> {
-        let Some(group) = self.groups.get(&(region.to_owned(), label.to_owned())) else {
-            let known = if self.regions.is_empty() {
+        let Some(group) = self.groups.get(region, label) else {
+            let known = if self.groups.is_empty() {
                 String::new()
             } else {
-                format!(" (regions with rows: {})", list(&self.regions))
+                format!(" (regions with rows: {})", list(self.regions()))
             };
             return Err(UsageError(format!(
                 "region {region:?}: no rows for {label:?} in the {}{known}",
                 self.name
             )));
         };
-        let times_ms = group.times_ms.get(&metric).map_or(&[][..], Vec::as_slice);
-        if times_ms.is_empty() && group.errors < group.rows {
+        let times_ms = group.measured.get(&metric).map_or(&[][..], Vec::as_slice);
+        if times_ms.is_empty() && group.counts.errors < group.counts.rows {
             return Err(UsageError(format!(
                 "region {region:?}: {label:?} has successful samples in the {} but none measured {metric}_ms (is --metric {metric} right for this target?)",
                 self.name
@@ -118,17 +111,16 @@ impl Run {
         }
         Ok(Side {
             label,
-            rows: group.rows,
-            errors: group.errors,
+            counts: group.counts,
             times_ms,
         })
     }
 }
 
-fn list(names: &BTreeSet<String>) -> String {
+fn list<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
     names
-        .iter()
-        .map(|name| format!("{name:?}"))
+        .into_iter()
+        .map(|name| format!("{:?}", name.as_ref()))
         .collect::<Vec<_>>()
         .join(", ")
 }

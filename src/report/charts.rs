@@ -398,7 +398,12 @@ const MARKED_POINTS: usize = 200;
 /// bin with a min–max whisker, so drift and outliers still show.
 fn draw_timeline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData) -> Drawn<DB> {
     let panels = frame(root, Chart::Timeline, data)?;
-    let longest = data.summary.series.iter().map(|s| s.timeline.len()).max();
+    let longest = data
+        .summary
+        .series
+        .iter()
+        .map(|s| s.measured.timeline.len())
+        .max();
     let x_max = longest.unwrap_or(1).max(1) as f64;
     let y_max = data
         .summary
@@ -409,7 +414,11 @@ fn draw_timeline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Chart
     let y_max = if y_max > 0.0 { y_max * 1.08 } else { 1.0 };
     for (panel, region) in panels.iter().zip(data.summary.regions()) {
         let series: Vec<&Series> = data.series_of(region).collect();
-        let width = series.iter().map(|s| s.timeline.width).max().unwrap_or(1);
+        let width = series
+            .iter()
+            .map(|s| s.measured.timeline.width)
+            .max()
+            .unwrap_or(1);
         let caption = if width > 1 {
             format!("{region} (mean of each {width} samples, whiskers min–max)")
         } else {
@@ -426,8 +435,8 @@ fn draw_timeline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Chart
             .draw()?;
         for s in series {
             let colour = data.colour(&s.target);
-            let bins = &s.timeline.bins;
-            let width = s.timeline.width as f64;
+            let bins = &s.measured.timeline.bins;
+            let width = s.measured.timeline.width as f64;
             let points: Vec<(f64, f64, &super::summary::TimelineBin)> = bins
                 .iter()
                 .enumerate()

@@ -3,12 +3,13 @@
 
 use std::fmt::Write;
 
+use crate::format::{markdown_escape as cell, percent, rate, times};
 use crate::stats::Phase;
 
 use super::charts::Chart;
+use super::comparison::CONFIDENCE;
 use super::comparison::Comparison;
 use super::summary::{Series, Summary};
-use super::tables::{confidence_percent, ratio};
 
 /// What the Markdown needs besides the numbers.
 pub struct Context<'a> {
@@ -109,12 +110,12 @@ pub fn sentence(summary: &Summary, comparison: &Comparison, region: &str) -> Str
         } else {
             (1.0 / speedup, "slower")
         };
-        let _ = write!(text, ": {candidate} was {factor:.2}× {word} in total");
+        let _ = write!(text, ": {candidate} was {} {word} in total", times(factor));
         if let Some((low, high)) = row.interval {
             let _ = write!(
                 text,
                 " ({} interval of the speedup {low:.2}–{high:.2})",
-                confidence_percent()
+                percent(CONFIDENCE)
             );
         }
     }
@@ -155,7 +156,7 @@ fn speedup_table(md: &mut String, comparison: &Comparison) {
         "## Speedup by phase\n\n| Region | Phase | {} p50 (ms) | {} p50 (ms) | Speedup | {} interval |\n|---|---|---:|---:|---:|---:|",
         cell(&comparison.baseline),
         cell(&comparison.candidate),
-        confidence_percent()
+        percent(CONFIDENCE)
     );
     for row in &comparison.rows {
         let _ = writeln!(
@@ -165,12 +166,11 @@ fn speedup_table(md: &mut String, comparison: &Comparison) {
             row.phase,
             short_ms(row.baseline.p50),
             short_ms(row.candidate.p50),
-            row.speedup
-                .map_or("n/a".to_owned(), |s| format!("{}×", ratio(s))),
+            row.speedup.map_or("n/a".to_owned(), times),
             row.interval.map_or("n/a".to_owned(), |(low, high)| format!(
                 "{}–{}",
-                ratio(low),
-                ratio(high)
+                times(low),
+                times(high)
             )),
         );
     }
@@ -184,17 +184,18 @@ fn errors_table(md: &mut String, summary: &Summary, targets: &[&str]) {
     for series in summary.ordered(targets) {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {:.1} % | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             cell(&series.region),
             cell(&series.target),
-            series.samples,
-            series.errors,
-            series.error_rate() * 100.0,
-            series.cache.hit,
+            series.counts.rows,
+            series.counts.errors,
+            rate(series.counts.error_rate()),
+            series.measured.cache.hit,
             series
+                .measured
                 .cache
                 .hit_rate()
-                .map_or("n/a".to_owned(), |r| format!("{:.1} %", r * 100.0)),
+                .map_or("n/a".to_owned(), rate),
         );
     }
     md.push('\n');
@@ -225,9 +226,4 @@ fn summary_table(md: &mut String, summary: &Summary, targets: &[&str]) {
         }
     }
     md.push('\n');
-}
-
-/// A label inside a Markdown table cell.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
 }

@@ -5,7 +5,6 @@ pub mod charts;
 pub mod comparison;
 pub mod markdown;
 pub mod summary;
-pub mod synthetic;
 pub mod tables;
 
 use std::fs::File;
@@ -47,6 +46,12 @@ pub struct ReportArgs {
 }
 
 pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    if args.out.exists() && !args.out.is_dir() {
+        return Err(usage_error!(
+            "--out {}: not a directory (the report is a directory of files)",
+            args.out.display()
+        ));
+    }
     let summary = Summary::read(&args.inputs)?;
     let pair = baseline_and_candidate(&summary, &args)?;
     let comparison = pair.map(|(b, c)| Comparison::compute(&summary, &b, &c));
@@ -56,31 +61,33 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let targets = summary.targets(&first);
 
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    write(&args.out, "summary.csv", |out| {
-        Ok(tables::write_summary(&summary, &targets, out)?)
+    write_all_or_nothing(&args.out, |dir| {
+        write(dir, "summary.csv", |out| {
+            Ok(tables::write_summary(&summary, &targets, out)?)
+        })?;
+        write(dir, "comparison.csv", |out| match &comparison {
+            Some(comparison) => Ok(tables::write_comparison(comparison, out)?),
+            None => Ok(writeln!(out, "{}", tables::COMPARISON_COLUMNS.join(","))?),
+        })?;
+        let context = markdown::Context {
+            title: &args.title,
+            notes: &args.notes,
+            targets: &targets,
+        };
+        let report = markdown::render(&summary, comparison.as_ref(), &context);
+        write(
+            dir,
+            "report.md",
+            |out| Ok(out.write_all(report.as_bytes())?),
+        )?;
+        let data = ChartData {
+            summary: &summary,
+            comparison: comparison.as_ref(),
+            targets: &targets,
+            title: &args.title,
+        };
+        charts::write_all(dir, &data)
     })?;
-    write(&args.out, "comparison.csv", |out| match &comparison {
-        Some(comparison) => Ok(tables::write_comparison(comparison, out)?),
-        None => Ok(writeln!(out, "{}", tables::COMPARISON_COLUMNS.join(","))?),
-    })?;
-    let context = markdown::Context {
-        title: &args.title,
-        notes: &args.notes,
-        targets: &targets,
-    };
-    let report = markdown::render(&summary, comparison.as_ref(), &context);
-    write(&args.out, "report.md", |out| {
-        Ok(out.write_all(report.as_bytes())?)
-    })?;
-    let data = ChartData {
-        summary: &summary,
-        comparison: comparison.as_ref(),
-        targets: &targets,
-        title: &args.title,
-    };
-    charts::write_all(&args.out, &data)?;
 
     let charts: Vec<&str> = Chart::ALL.iter().map(|c| c.name()).collect();
     println!(
@@ -126,6 +133,35 @@ fn baseline_and_candidate(
     }
 }
 
+/// Runs `write_files` on a staging directory beside `out` and moves the files it wrote into
+/// `out` only when it succeeded, so a failure midway never leaves new tables beside old charts.
+/// The staging directory is removed either way.
+fn write_all_or_nothing(
+    out: &Path,
+    write_files: impl FnOnce(&Path) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let parent = match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".cdnprobe-report-")
+        .tempdir_in(parent)
+        .with_context(|| format!("creating a staging directory in {}", parent.display()))?;
+    write_files(staging.path())?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let staged = std::fs::read_dir(staging.path())
+        .with_context(|| format!("listing {}", staging.path().display()))?;
+    for file in staged {
+        let file = file.with_context(|| format!("listing {}", staging.path().display()))?;
+        let into = out.join(file.file_name());
+        std::fs::rename(file.path(), &into)
+            .with_context(|| format!("moving the new {} into place", into.display()))?;
+    }
+    Ok(())
+}
+
 /// Creates `dir/name` and writes it through a buffer.
 fn write(
     dir: &Path,
@@ -139,4 +175,49 @@ fn write(
     contents(&mut out)
         .and_then(|()| Ok(out.flush()?))
         .with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_midway_leaves_the_previous_report_untouched() {
+        let parent = tempfile::tempdir().unwrap();
+        let out = parent.path().join("report");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("summary.csv"), "old tables").unwrap();
+        std::fs::write(out.join("phases.svg"), "old chart").unwrap();
+
+        let result = write_all_or_nothing(&out, |dir| {
+            std::fs::write(dir.join("summary.csv"), "new tables")?;
+            anyhow::bail!("the charts failed")
+        });
+
+        assert!(result.is_err());
+        let read = |name| std::fs::read_to_string(out.join(name)).unwrap();
+        assert_eq!(
+            (read("summary.csv"), read("phases.svg")),
+            ("old tables".into(), "old chart".into())
+        );
+        let left: Vec<_> = std::fs::read_dir(parent.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "the staging directory is removed");
+    }
+
+    #[test]
+    fn a_complete_report_replaces_the_previous_files() {
+        let parent = tempfile::tempdir().unwrap();
+        let out = parent.path().join("nested/report");
+        for contents in ["first", "second"] {
+            write_all_or_nothing(&out, |dir| {
+                Ok(std::fs::write(dir.join("report.md"), contents)?)
+            })
+            .unwrap();
+        }
+        assert_eq!(
+            std::fs::read_to_string(out.join("report.md")).unwrap(),
+            "second"
+        );
+        assert_eq!(std::fs::read_dir(out.parent().unwrap()).unwrap().count(), 1);
+    }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::error::UsageError;
 use crate::sample::{CacheStatus, Sample};
+use crate::stats::groups::{Group, Groups};
 use crate::stats::{Phase, PhaseStats, PhaseSummary};
 
 /// Points kept for the timeline chart of one series; longer runs are folded into bins.
@@ -26,20 +27,18 @@ fn stored_phases() -> impl Iterator<Item = Phase> {
 /// Everything a report needs from the input: series in order of first appearance.
 #[derive(Debug, Default)]
 pub struct Summary {
-    pub series: Vec<Series>,
+    pub series: Groups<SeriesStats>,
     pub files: usize,
     pub rows: u64,
 }
 
-/// The samples of one target measured from one region.
+/// The samples of one target measured from one region: its row and error counts, and its
+/// successful rows' statistics.
+pub type Series = Group<SeriesStats>;
+
+/// What a series keeps of its successful rows, in memory that does not grow with them.
 #[derive(Debug)]
-pub struct Series {
-    pub region: String,
-    pub target: String,
-    /// Rows read, failed ones included.
-    pub samples: u64,
-    /// Rows with an `error`: counted here, never recorded into any phase.
-    pub errors: u64,
+pub struct SeriesStats {
     /// Successful rows by the CDN's cache status.
     pub cache: CacheCounts,
     /// Indexed like `stored_phases()`.
@@ -70,37 +69,18 @@ impl Summary {
             files: crate::input::csv_files(inputs)?.len(),
             ..Summary::default()
         };
-        let mut last = 0;
         summary.rows = crate::input::for_each_sample(inputs, |sample| {
-            last = summary.series_index(&sample.region, &sample.target, last);
-            summary.series[last].record(sample);
+            let series = summary
+                .series
+                .record(sample, |index| SeriesStats::new(index as u64));
+            series.measured.record(sample);
         })?;
         Ok(summary)
     }
 
-    /// Rows usually come grouped by series, so the previous index is tried first.
-    fn series_index(&mut self, region: &str, target: &str, last: usize) -> usize {
-        let is = |s: &Series| s.region == region && s.target == target;
-        if self.series.get(last).is_some_and(is) {
-            return last;
-        }
-        if let Some(found) = self.series.iter().position(is) {
-            return found;
-        }
-        let seed = self.series.len() as u64;
-        self.series.push(Series::new(region, target, seed));
-        self.series.len() - 1
-    }
-
     /// Regions in order of first appearance.
     pub fn regions(&self) -> Vec<&str> {
-        let mut regions: Vec<&str> = Vec::new();
-        for s in &self.series {
-            if !regions.contains(&s.region.as_str()) {
-                regions.push(&s.region);
-            }
-        }
-        regions
+        self.series.regions()
     }
 
     /// Targets with `first` labels leading (baseline, candidate), then the others in order of
@@ -111,7 +91,7 @@ impl Summary {
             .copied()
             .filter(|t| self.has_target(t))
             .collect();
-        for s in &self.series {
+        for s in self.series.iter() {
             if !targets.contains(&s.target.as_str()) {
                 targets.push(&s.target);
             }
@@ -127,23 +107,17 @@ impl Summary {
     }
 
     pub fn has_target(&self, target: &str) -> bool {
-        self.series.iter().any(|s| s.target == target)
+        self.series.has_target(target)
     }
 
     pub fn series(&self, region: &str, target: &str) -> Option<&Series> {
-        self.series
-            .iter()
-            .find(|s| s.region == region && s.target == target)
+        self.series.get(region, target)
     }
 }
 
-impl Series {
-    fn new(region: &str, target: &str, seed: u64) -> Series {
-        Series {
-            region: region.to_owned(),
-            target: target.to_owned(),
-            samples: 0,
-            errors: 0,
+impl SeriesStats {
+    fn new(seed: u64) -> SeriesStats {
+        SeriesStats {
             cache: CacheCounts::default(),
             phases: (0u64..)
                 .zip(stored_phases())
@@ -153,10 +127,9 @@ impl Series {
         }
     }
 
+    /// A row the group has counted: a failed one only takes its place in the timeline.
     fn record(&mut self, sample: &Sample) {
-        self.samples += 1;
         if !sample.succeeded() {
-            self.errors += 1;
             self.timeline.skip();
             return;
         }
@@ -176,25 +149,19 @@ impl Series {
             None => self.timeline.skip(),
         }
     }
+}
 
+impl Series {
     pub fn phase(&self, phase: Phase) -> &PhaseSummary {
         let index = stored_phases()
             .position(|p| p == stored(phase))
             .expect("every phase is stored or stored as another");
-        &self.phases[index]
+        &self.measured.phases[index]
     }
 
     /// The statistics of `phase`; `None` when no successful row had it.
     pub fn stats(&self, phase: Phase) -> Option<PhaseStats> {
         self.phase(phase).stats()
-    }
-
-    pub fn error_rate(&self) -> f64 {
-        if self.samples == 0 {
-            0.0
-        } else {
-            self.errors as f64 / self.samples as f64
-        }
     }
 }
 

@@ -3,9 +3,10 @@
 
 use std::io::Write;
 
+use crate::format::ratio;
 use crate::stats::Phase;
 
-use super::comparison::{CONFIDENCE, Comparison};
+use super::comparison::Comparison;
 use super::summary::Summary;
 
 pub const SUMMARY_COLUMNS: [&str; 12] = [
@@ -40,7 +41,7 @@ pub fn write_summary(summary: &Summary, targets: &[&str], out: impl Write) -> cs
             ];
             let stats = series.stats(phase);
             row.push(stats.map_or(0, |s| s.count).to_string());
-            row.push(series.errors.to_string());
+            row.push(series.counts.errors.to_string());
             row.extend(
                 stats
                     .map(|s| [s.min, s.p50, s.p90, s.p99, s.max, s.mean, s.stddev])
@@ -81,16 +82,7 @@ pub fn write_comparison(comparison: &Comparison, out: impl Write) -> csv::Result
     Ok(())
 }
 
-/// The confidence level, as the tables print it ("95 %").
-pub fn confidence_percent() -> String {
-    format!("{:.0} %", CONFIDENCE * 100.0)
-}
-
 /// Milliseconds with microsecond precision, like the sample CSVs.
 pub fn ms(value: f64) -> String {
-    format!("{value:.3}")
-}
-
-pub fn ratio(value: f64) -> String {
     format!("{value:.3}")
 }

@@ -15,6 +15,8 @@
 use rand::{RngCore, SeedableRng};
 use rand_pcg::Pcg64;
 
+use super::quantile::{interpolate, rank, sorted_quantile};
+
 /// The statistic a speedup compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -31,7 +33,8 @@ impl Statistic {
         self.of_sorted(values)
     }
 
-    /// The statistic of values already sorted ascending.
+    /// The statistic of values already sorted ascending (quantiles as `stats::quantile` defines
+    /// them).
     pub fn of_sorted(self, sorted: &[f64]) -> f64 {
         match self.quantile() {
             Some(q) => sorted_quantile(sorted, q),
@@ -59,34 +62,6 @@ impl Statistic {
 impl std::fmt::Display for Statistic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-/// Linear-interpolated quantile (sorts `values`).
-pub fn quantile(values: &mut [f64], q: f64) -> f64 {
-    values.sort_unstable_by(f64::total_cmp);
-    sorted_quantile(values, q)
-}
-
-/// Linear-interpolated quantile of values already sorted ascending.
-pub fn sorted_quantile(sorted: &[f64], q: f64) -> f64 {
-    let (low, high, fraction) = rank(sorted.len(), q);
-    interpolate(sorted[low], sorted[high], fraction)
-}
-
-/// The two order statistics (0-based) a quantile lies between, and how far between.
-fn rank(len: usize, q: f64) -> (usize, usize, f64) {
-    let position = q.clamp(0.0, 1.0) * (len - 1) as f64;
-    let low = position.floor() as usize;
-    (low, position.ceil() as usize, position - low as f64)
-}
-
-fn interpolate(low: f64, high: f64, fraction: f64) -> f64 {
-    // Equal bounds short-cut keeps infinite ratios infinite instead of NaN (∞ − ∞).
-    if low == high {
-        low
-    } else {
-        low + (high - low) * fraction
     }
 }
 

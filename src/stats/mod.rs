@@ -2,6 +2,8 @@
 //! (memory independent of the number of rows), and bootstrap confidence intervals.
 
 pub mod bootstrap;
+pub mod groups;
+pub mod quantile;
 
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
@@ -116,9 +118,9 @@ impl MsHistogram {
         self.0.is_empty()
     }
 
-    /// The value at quantile `q` (0.0–1.0), ms.
+    /// The value at quantile `q` (0.0–1.0), ms, as `quantile` defines it. Must be non-empty.
     pub fn quantile(&self, q: f64) -> f64 {
-        self.0.value_at_quantile(q) as f64 / 1000.0
+        quantile::histogram_quantile(&self.0, q) / 1000.0
     }
 
     pub fn min(&self) -> f64 {
@@ -253,16 +255,15 @@ impl PhaseSummary {
         self.reservoir.values()
     }
 
-    /// Nearest-rank quantile, the definition HdrHistogram uses: the smallest value with at least
-    /// `q` of the samples at or below it.
+    /// The quantile as `quantile` defines it (the check's definition too): exact while the
+    /// reservoir holds every value, from the histogram's order statistics beyond. Must be
+    /// non-empty.
     pub fn quantile(&self, q: f64) -> f64 {
         if !self.reservoir.is_complete() {
-            return self.histogram.quantile(q);
+            // A bucket's value may lie a hair outside the exact extremes.
+            return self.histogram.quantile(q).clamp(self.min, self.max);
         }
-        let mut values = self.reservoir.values().to_vec();
-        values.sort_unstable_by(f64::total_cmp);
-        let rank = ((q * values.len() as f64).ceil() as usize).max(1);
-        values[rank.min(values.len()) - 1]
+        quantile::quantile(&mut self.reservoir.values().to_vec(), q)
     }
 
     pub fn stats(&self) -> Option<PhaseStats> {
@@ -303,8 +304,9 @@ mod tests {
             phase.record(ms);
         }
         let stats = phase.stats().unwrap();
-        assert_eq!((stats.min, stats.p50, stats.max), (32.0, 127.0, 4516.0));
-        assert_eq!(stats.p99, 4516.0);
+        // Sorted 32, 127, 2437, 4516: the median is the mean of the middle two.
+        assert_eq!((stats.min, stats.p50, stats.max), (32.0, 1282.0, 4516.0));
+        assert!((stats.p99 - (2437.0 + 0.97 * 2079.0)).abs() < 1e-9);
         assert!((stats.mean - 1778.0).abs() < 1e-9);
     }
 }

@@ -2,12 +2,20 @@
 //! temporary directory or in a bucket of a real S3-compatible server (moto_server).
 #![allow(dead_code)] // each test file uses its own part of the harness
 
+use std::convert::Infallible;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
+use bytes::Bytes;
+use futures::TryStreamExt;
+use http::{Method, Request, Response, header};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::TokioIo;
 use tempfile::TempDir;
 use tokio::sync::OnceCell;
 
@@ -36,11 +44,41 @@ pub enum Backend {
 /// Where a server keeps its videos; outlives restarts of the server.
 enum Store {
     Local(TempDir),
-    S3 { endpoint: String, bucket: String },
+    S3 {
+        /// moto_server, where the tests look.
+        endpoint: String,
+        /// Where the server sends its S3 requests: moto_server, or a relay in front of it.
+        server_endpoint: String,
+        bucket: String,
+    },
+}
+
+impl Store {
+    /// A new, empty bucket in moto_server, reached by the server through `server_endpoint`
+    /// (moto_server itself when `None`).
+    async fn new_bucket(server_endpoint: Option<&str>) -> Store {
+        let endpoint = moto_endpoint().await.to_string();
+        let bucket = format!("videos-{:016x}", rand::random::<u64>());
+        let created = reqwest::Client::new()
+            .put(format!("{endpoint}/{bucket}"))
+            .send()
+            .await
+            .expect("moto_server answers");
+        assert!(
+            created.status().is_success(),
+            "creating the bucket: {}",
+            created.status()
+        );
+        Store::S3 {
+            server_endpoint: server_endpoint.unwrap_or(&endpoint).to_string(),
+            endpoint,
+            bucket,
+        }
+    }
 }
 
 pub struct Server {
-    child: Child,
+    process: ServerProcess,
     /// `http://127.0.0.1:PORT`
     pub base: String,
     store: Store,
@@ -56,27 +94,22 @@ impl Server {
     pub async fn start_with(backend: Backend, extra_args: &[&str]) -> Server {
         let store = match backend {
             Backend::Local => Store::Local(tempfile::tempdir().expect("temporary directory")),
-            Backend::S3 => {
-                let endpoint = moto_endpoint().await.to_string();
-                let bucket = format!("videos-{:016x}", rand::random::<u64>());
-                let created = reqwest::Client::new()
-                    .put(format!("{endpoint}/{bucket}"))
-                    .send()
-                    .await
-                    .expect("moto_server answers");
-                assert!(
-                    created.status().is_success(),
-                    "creating the bucket: {}",
-                    created.status()
-                );
-                Store::S3 { endpoint, bucket }
-            }
+            Backend::S3 => Store::new_bucket(None).await,
         };
+        Self::start_on(store, extra_args)
+    }
+
+    /// A server on a new bucket whose every S3 request goes through `relay`.
+    pub async fn start_through(relay: &StorageRelay, extra_args: &[&str]) -> Server {
+        Self::start_on(Store::new_bucket(Some(&relay.endpoint)).await, extra_args)
+    }
+
+    fn start_on(store: Store, extra_args: &[&str]) -> Server {
         let extra_args: Vec<String> = extra_args.iter().map(|arg| arg.to_string()).collect();
-        let (child, base) = spawn_server(&store, &extra_args);
+        let process = spawn_server(&store, &extra_args);
         Server {
-            child,
-            base,
+            base: process.base.clone(),
+            process,
             store,
             extra_args,
             http: reqwest::Client::new(),
@@ -87,20 +120,19 @@ impl Server {
     /// storage (on another port).
     pub async fn restart(&mut self) {
         self.stop();
-        let (child, base) = spawn_server(&self.store, &self.extra_args);
-        self.child = child;
-        self.base = base;
+        self.process = spawn_server(&self.store, &self.extra_args);
+        self.base = self.process.base.clone();
     }
 
     /// SIGTERM, then wait: the graceful shutdown path.
     pub fn stop(&mut self) -> std::process::ExitStatus {
+        let child = &mut self.process.child;
         let killed = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args(["-TERM", &child.id().to_string()])
             .status();
         assert!(killed.expect("kill runs").success());
-        self.child.wait().expect("server exits")
+        child.wait().expect("server exits")
     }
-
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -144,12 +176,21 @@ impl Server {
         response.json().await.expect("upload answers JSON")
     }
 
+    /// The text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = self.http.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
     /// Everything in storage: files (including staged ones) or objects and unfinished
     /// multipart uploads.
     pub async fn stored(&self) -> Vec<String> {
         match &self.store {
             Store::Local(dir) => files_under(dir.path(), dir.path()),
-            Store::S3 { endpoint, bucket } => {
+            Store::S3 {
+                endpoint, bucket, ..
+            } => {
                 let objects = get_text(&format!("{endpoint}/{bucket}?list-type=2")).await;
                 let uploads = get_text(&format!("{endpoint}/{bucket}?uploads")).await;
                 let mut found = xml_values(&objects, "Key");
@@ -177,27 +218,36 @@ impl Server {
     /// Direct URL of an object in the S3 bucket (what `--s3-public-base-url` points at).
     pub fn bucket_url(&self) -> Option<String> {
         match &self.store {
-            Store::S3 { endpoint, bucket } => Some(format!("{endpoint}/{bucket}")),
+            Store::S3 {
+                endpoint, bucket, ..
+            } => Some(format!("{endpoint}/{bucket}")),
             Store::Local(_) => None,
         }
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A command that starts the `cdnprobe-server` binary on a free loopback port, without any
+/// upload token the test's own environment might hold.
+pub fn server_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cdnprobe-server"));
+    command
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("CDNPROBE_UPLOAD_TOKEN");
+    command
 }
 
-fn spawn_server(store: &Store, extra_args: &[String]) -> (Child, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cdnprobe-server"));
-    command.args(["--listen", "127.0.0.1:0"]).args(extra_args);
+fn spawn_server(store: &Store, extra_args: &[String]) -> ServerProcess {
+    let mut command = server_command();
+    command.args(extra_args);
     match store {
         Store::Local(dir) => {
             command.arg("--data-dir").arg(dir.path());
         }
-        Store::S3 { endpoint, bucket } => {
+        Store::S3 {
+            endpoint,
+            server_endpoint,
+            bucket,
+        } => {
             command
                 .args([
                     "--s3-bucket",
@@ -205,37 +255,186 @@ fn spawn_server(store: &Store, extra_args: &[String]) -> (Child, String) {
                     "--s3-region",
                     "us-east-1",
                     "--s3-endpoint",
-                    endpoint,
+                    server_endpoint,
                 ])
                 .args(["--s3-public-base-url", &format!("{endpoint}/{bucket}")])
                 .env("AWS_ACCESS_KEY_ID", "testing")
                 .env("AWS_SECRET_ACCESS_KEY", "testing");
         }
     }
-    command
-        .env("RUST_LOG", "info,cdnprobe_server=debug")
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("starting cdnprobe-server");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let (address_tx, address_rx) = mpsc::channel();
-    // Forward the server's log to the test's output, and pick the address from it.
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("server: {line}");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                let address = rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                let _ = address_tx.send(address);
+    ServerProcess::launch(command)
+}
+
+/// A running `cdnprobe-server` process, killed when dropped.
+pub struct ServerProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl ServerProcess {
+    /// Starts `command` and waits until the server logs the address it listens on. Its log
+    /// goes on to the test's output, and is kept for [`log`](Self::log).
+    pub fn launch(mut command: Command) -> ServerProcess {
+        command
+            .env("RUST_LOG", "info,cdnprobe_server=debug")
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("starting cdnprobe-server");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (address_tx, address_rx) = mpsc::channel();
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("server: {line}");
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let address = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    let _ = address_tx.send(address);
+                }
+                kept.lock().unwrap().push(line);
             }
+        });
+        let address = address_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("cdnprobe-server reports its address");
+        ServerProcess {
+            child,
+            base: format!("http://{address}"),
+            log,
         }
-    });
-    let address = address_rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("cdnprobe-server reports its address");
-    (child, format!("http://{address}"))
+    }
+
+    /// The lines the server has logged so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP relay between a server and moto_server that notes every S3 request (`METHOD
+/// /path`) and can hold some back: to count what a response costs in storage requests, and
+/// to widen a moment of an upload's commit.
+pub struct StorageRelay {
+    /// `http://127.0.0.1:PORT`, for the server's --s3-endpoint.
+    pub endpoint: String,
+    requests: Arc<Mutex<Vec<String>>>,
+    hold: Arc<Mutex<Option<Hold>>>,
+}
+
+/// Requests of `method` whose path ends with `path_suffix` wait `delay` before going on.
+#[derive(Clone)]
+struct Hold {
+    method: Method,
+    path_suffix: String,
+    delay: Duration,
+}
+
+impl StorageRelay {
+    pub async fn start() -> StorageRelay {
+        let upstream = moto_endpoint().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let relay = StorageRelay {
+            endpoint: format!("http://{}", listener.local_addr().unwrap()),
+            requests: Arc::default(),
+            hold: Arc::default(),
+        };
+        let (requests, hold) = (relay.requests.clone(), relay.hold.clone());
+        let client = reqwest::Client::new();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let (client, requests, hold) = (client.clone(), requests.clone(), hold.clone());
+                let service = hyper::service::service_fn(move |request| {
+                    let (client, requests, hold) = (client.clone(), requests.clone(), hold.clone());
+                    async move {
+                        let hold = hold.lock().unwrap().clone();
+                        pass_on(&client, upstream, &requests, hold, request).await
+                    }
+                });
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(socket), service),
+                );
+            }
+        });
+        relay
+    }
+
+    /// From now on, `method` requests for paths ending with `path_suffix` wait `delay`.
+    pub fn hold(&self, method: Method, path_suffix: &str, delay: Duration) {
+        *self.hold.lock().unwrap() = Some(Hold {
+            method,
+            path_suffix: path_suffix.into(),
+            delay,
+        });
+    }
+
+    /// Every request so far, as `METHOD /bucket/key`, in the order they arrived.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+type RelayedBody = BoxBody<Bytes, reqwest::Error>;
+
+/// Passes one request on to moto_server and streams its answer back.
+async fn pass_on(
+    client: &reqwest::Client,
+    upstream: &str,
+    requests: &Mutex<Vec<String>>,
+    hold: Option<Hold>,
+    request: Request<Incoming>,
+) -> Result<Response<RelayedBody>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path();
+    requests
+        .lock()
+        .unwrap()
+        .push(format!("{} {path}", parts.method));
+    let body = body.collect().await.expect("request body").to_bytes();
+    if let Some(hold) =
+        hold.filter(|hold| hold.method == parts.method && path.ends_with(&hold.path_suffix))
+    {
+        tokio::time::sleep(hold.delay).await;
+    }
+    let mut headers = parts.headers.clone();
+    for hop in [
+        header::HOST,
+        header::CONTENT_LENGTH,
+        header::TRANSFER_ENCODING,
+    ] {
+        headers.remove(hop);
+    }
+    let query = parts
+        .uri
+        .query()
+        .map(|query| format!("?{query}"))
+        .unwrap_or_default();
+    let answer = client
+        .request(parts.method.clone(), format!("{upstream}{path}{query}"))
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+        .expect("moto_server answers the relay");
+    let mut response = Response::builder().status(answer.status());
+    for (name, value) in answer.headers() {
+        if name != header::TRANSFER_ENCODING && name != header::CONNECTION {
+            response = response.header(name, value);
+        }
+    }
+    let body = StreamBody::new(answer.bytes_stream().map_ok(Frame::data));
+    Ok(response.body(BodyExt::boxed(body)).unwrap())
 }
 
 fn files_under(root: &Path, dir: &Path) -> Vec<String> {

@@ -1,5 +1,6 @@
-//! Shared by the `report_*` integration tests: sample CSVs written with the real schema, and the
-//! real `cdnprobe` binary run on them.
+//! Shared by the integration tests that drive the binary (`run_cli`, `report_*`, `check_*`): the real `cdnprobe` binary, and
+//! sample CSVs written with the library's synthetic rows (`cdnprobe::synthetic`) in the real
+//! schema.
 
 #![allow(dead_code)] // each test file uses its own subset
 
@@ -7,7 +8,38 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use cdnprobe::sample::{CacheStatus, ErrorClass, Sample};
+use cdnprobe::sample::{ErrorClass, Sample};
+pub use cdnprobe::synthetic::{Phases, sample};
+
+/// `cdnprobe ARGS...`: the built binary, its exit status and output.
+pub fn cdnprobe<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cdnprobe"))
+        .args(args)
+        .output()
+        .expect("cdnprobe runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// `cdnprobe check INPUT --baseline s3 --candidate cloudfront EXTRA...`
+pub fn check(input: &Path, extra: &[&str]) -> Output {
+    let input = input.to_str().unwrap();
+    let args = [
+        "check",
+        input,
+        "--baseline",
+        "s3",
+        "--candidate",
+        "cloudfront",
+    ];
+    cdnprobe(args.iter().chain(extra))
+}
 
 /// The committed CSV of the original project's published figures.
 pub fn seed_csv() -> PathBuf {
@@ -16,11 +48,7 @@ pub fn seed_csv() -> PathBuf {
 
 /// `cdnprobe report ARGS...`
 pub fn report(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cdnprobe"))
-        .arg("report")
-        .args(args)
-        .output()
-        .expect("cdnprobe runs")
+    cdnprobe(["report"].iter().chain(args))
 }
 
 /// `cdnprobe report INPUT --out OUT EXTRA...`, which must succeed.
@@ -35,53 +63,28 @@ pub fn report_ok(input: &Path, out: &Path, extra: &[&str]) {
     );
 }
 
-/// A successful sample whose phases are given in ms; total is their sum.
-pub fn sample(
-    region: &str,
-    target: &str,
-    dns: f64,
-    connect: f64,
-    ttfb: f64,
-    download: f64,
-) -> Sample {
-    Sample {
-        started_at: "2026-11-24T22:00:00.000000Z".into(),
-        region: region.into(),
-        target: target.into(),
-        url: format!("http://{target}.test/video.mp4"),
-        sample: 1,
-        http_version: "HTTP/1.1".into(),
-        status: Some(200),
-        remote_addr: "127.0.0.1:8080".into(),
-        bytes: 21_504,
-        dns_ms: Some(dns),
-        connect_ms: Some(connect),
-        tls_ms: None,
-        ttfb_ms: Some(ttfb),
-        download_ms: Some(download),
-        total_ms: Some(dns + connect + ttfb + download),
-        throughput_mbps: Some(1.0),
-        cache: CacheStatus::Unknown,
-        pop: String::new(),
-        error: None,
-    }
-}
-
 /// A failed sample with absurd times, which no statistic may include.
 pub fn failed(region: &str, target: &str) -> Sample {
-    Sample {
-        error: Some(ErrorClass::Timeout),
-        status: None,
-        ..sample(region, target, 1e6, 1e6, 1e6, 1e6)
-    }
+    let absurd = Phases::new(1e6, 1e6, 1e6, 1e6);
+    cdnprobe::synthetic::failed(sample(region, target, absurd), ErrorClass::Timeout)
 }
 
-pub fn write_samples(path: &Path, samples: &[Sample]) {
-    let mut csv = csv::Writer::from_path(path).unwrap();
-    for s in samples {
-        csv.serialize(s).unwrap();
-    }
-    csv.flush().unwrap();
+/// Writes `samples` as a sample CSV at `path`.
+pub fn write_samples<S: std::borrow::Borrow<Sample>>(
+    path: &Path,
+    samples: impl IntoIterator<Item = S>,
+) {
+    cdnprobe::synthetic::write_csv_file(path, samples).unwrap();
+}
+
+/// The names in `dir`, sorted: what a command left there.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// Rows of a CSV as column → value maps.
