@@ -13,7 +13,7 @@ use cdnprobe::synthetic::{self, log_normal};
 use clap::Parser;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
-use support::{Phases, cdnprobe, check, sample, stderr, stdout, write_samples};
+use support::{Phases, cdnprobe, check, sample, set_cell, stderr, stdout, write_samples};
 
 /// Samples of one target in one region: `count` fetches whose total time is log-normal around
 /// `median_ms` (σ = `sigma`), of which the first `errors` failed.
@@ -684,13 +684,7 @@ fn negative_and_not_a_number_times_exit_2() {
     for value in ["-3.5", "NaN"] {
         let dir = fast_cdn();
         let path = dir.path().join("us-east-1.csv");
-        let text = std::fs::read_to_string(&path).unwrap();
-        let mut lines: Vec<String> = text.lines().map(String::from).collect();
-        // ttfb_ms is the 13th column of the fourth line.
-        let mut cells: Vec<String> = lines[3].split(',').map(String::from).collect();
-        cells[12] = value.into();
-        lines[3] = cells.join(",");
-        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        set_cell(&path, 4, "ttfb_ms", value);
         let output = check(dir.path(), &["--min-speedup", "1.5"]);
         assert_bad_input(
             &output,

@@ -4,7 +4,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{Phases, names_in, report, sample, seed_csv, write_samples};
+use support::{Phases, names_in, report, sample, seed_csv, set_cell, write_samples};
 
 /// Runs the report on `input`, expects exit 2 and a message starting with `expected`, and checks
 /// that nothing was written.
@@ -129,14 +129,6 @@ fn an_unknown_baseline_label_is_rejected() {
     assert!(!out.exists());
 }
 
-/// Replaces the `download_ms` cell (4.000) of the given 1-based line of `file` with `value`.
-fn replace_download_ms(file: &Path, line: usize, value: &str) {
-    let text = std::fs::read_to_string(file).unwrap();
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    lines[line - 1] = lines[line - 1].replace(",4.000,", &format!(",{value},"));
-    std::fs::write(file, lines.join("\n") + "\n").unwrap();
-}
-
 #[test]
 fn infinite_not_a_number_and_negative_times_are_rejected() {
     for value in ["inf", "-inf", "NaN", "-1.5", "infinity"] {
@@ -146,7 +138,7 @@ fn infinite_not_a_number_and_negative_times_are_rejected() {
             &file,
             vec![sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0)); 2],
         );
-        replace_download_ms(&file, 3, value);
+        set_cell(&file, 3, "download_ms", value);
         assert_rejected(
             &file,
             &format!(
@@ -165,13 +157,7 @@ fn an_infinite_throughput_is_rejected() {
         &file,
         &[sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0))],
     );
-    let text = std::fs::read_to_string(&file).unwrap();
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    // throughput_mbps is the 16th column.
-    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
-    cells[15] = "inf".into();
-    lines[1] = cells.join(",");
-    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    set_cell(&file, 2, "throughput_mbps", "inf");
     assert_rejected(
         &file,
         &format!(

@@ -5,16 +5,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::Context as _;
+use cdnprobe_server::InProcessServer;
 use clap::Parser as _;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// A running `cdnprobe-server`. `stop` shuts it down gracefully; dropping it aborts it.
 pub struct OriginServer {
-    addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: JoinHandle<anyhow::Result<()>>,
+    server: InProcessServer,
 }
 
 /// A video the origin holds, as its upload answer described it.
@@ -29,33 +25,20 @@ pub struct UploadedVideo {
 impl OriginServer {
     /// Starts the server on a free loopback port, storing videos under `data_dir`.
     pub async fn start(data_dir: &Path) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
         let data_dir = data_dir
             .to_str()
             .context("the data directory is not UTF-8")?;
         // The same command line a user would type to start it.
-        let args = cdnprobe_server::Args::try_parse_from([
-            "cdnprobe-server",
-            "--listen",
-            &addr.to_string(),
-            "--data-dir",
-            data_dir,
-        ])?;
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(cdnprobe_server::serve(args, listener, async move {
-            let _ = stopped.await;
-        }));
+        let args =
+            cdnprobe_server::Args::try_parse_from(["cdnprobe-server", "--data-dir", data_dir])?;
         Ok(Self {
-            addr,
-            shutdown: Some(shutdown),
-            task,
+            server: InProcessServer::start(args).await?,
         })
     }
 
     /// Where the server listens (plain HTTP).
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.address()
     }
 
     /// Uploads `bytes` as `filename` through `POST /api/v1/videos/upload`.
@@ -74,7 +57,7 @@ impl OriginServer {
             .part("file", part)
             .text("title", "cdnprobe demo sample");
         let response = reqwest::Client::new()
-            .post(format!("http://{}/api/v1/videos/upload", self.addr))
+            .post(format!("{}/api/v1/videos/upload", self.server.base_url()))
             .multipart(form)
             .send()
             .await
@@ -101,16 +84,7 @@ impl OriginServer {
     }
 
     /// Asks the server to stop and waits until it has.
-    pub async fn stop(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for OriginServer {
-    fn drop(&mut self) {
-        self.task.abort();
+    pub async fn stop(self) {
+        let _ = self.server.stop().await;
     }
 }

@@ -118,3 +118,18 @@ pub fn number(row: &HashMap<String, String>, column: &str) -> f64 {
         .parse()
         .unwrap_or_else(|_| panic!("{column} = {:?} is not a number", row[column]))
 }
+
+/// Overwrites one cell of a sample CSV: `column` (by name) of the 1-based `line` of `file`.
+/// The synthetic rows have no quoted fields, so splitting on commas is exact.
+pub fn set_cell(file: &Path, line: usize, column: &str, value: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let index = lines[0]
+        .split(',')
+        .position(|name| name == column)
+        .unwrap_or_else(|| panic!("no column {column}"));
+    let mut cells: Vec<&str> = lines[line - 1].split(',').collect();
+    cells[index] = value;
+    lines[line - 1] = cells.join(",");
+    std::fs::write(file, lines.join("\n") + "\n").unwrap();
+}
