@@ -4,15 +4,17 @@ use cdnprobe::cli::{Cli, Command};
 use cdnprobe::{check, demo, error, report, run, upload};
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Run(args) => run::execute(args).await,
+        // One thread: a probe does one fetch at a time, and handing work between worker threads
+        // cost about half its CPU per sample and some download throughput (reports/bench/).
+        Command::Run(args) => runtime(false).and_then(|rt| rt.block_on(run::execute(args))),
         Command::Report(args) => report::execute(args),
         Command::Check(args) => check::execute(args),
-        Command::Demo(args) => demo::execute(args).await,
-        Command::Upload(args) => upload::execute(args).await,
+        // The demo serves its lab (server, DNS, links, edge) in-process alongside the probe.
+        Command::Demo(args) => runtime(true).and_then(|rt| rt.block_on(demo::execute(args))),
+        Command::Upload(args) => runtime(false).and_then(|rt| rt.block_on(upload::execute(args))),
     };
     match outcome {
         Ok(code) => code,
@@ -21,4 +23,13 @@ async fn main() -> ExitCode {
             ExitCode::from(error::exit_code(&error))
         }
     }
+}
+
+fn runtime(multi_thread: bool) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    Ok(builder.enable_all().build()?)
 }

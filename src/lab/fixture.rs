@@ -282,7 +282,7 @@ async fn serve(tcp: TcpStream, config: Arc<FixtureConfig>, shared: Arc<Shared>) 
     };
     match &config.tls {
         Some(tls) => {
-            tokio::time::sleep(config.tls_handshake_delay).await;
+            sleep_until_precisely(Instant::now() + config.tls_handshake_delay).await;
             if let Ok(stream) = TlsAcceptor::from(tls.clone()).accept(io).await {
                 serve_http(stream, config, shared, reset).await;
             }
@@ -329,7 +329,7 @@ async fn respond(
     }
     let mut behaviour = config.behaviour.clone();
     behaviour.apply_query(request.uri().query().unwrap_or(""));
-    tokio::time::sleep(behaviour.head_delay).await;
+    sleep_until_precisely(Instant::now() + behaviour.head_delay).await;
 
     let mut status = StatusCode::from_u16(behaviour.status).unwrap_or(StatusCode::OK);
     let mut len = behaviour.body_len;
@@ -419,7 +419,7 @@ fn body_stream(len: u64, behaviour: Behaviour, reset: Arc<AtomicBool>) -> Fixtur
                 Throttle::BytesPerSecond(rate) => {
                     // Pace against the start, so sleeps never accumulate drift.
                     let due = Duration::from_secs_f64(state.sent as f64 / rate.max(1) as f64);
-                    tokio::time::sleep_until(state.started + due).await;
+                    sleep_until_precisely(state.started + due).await;
                 }
                 Throttle::ChunkDelay(delay) if state.frames > 0 => tokio::time::sleep(delay).await,
                 Throttle::ChunkDelay(_) => {}
@@ -489,6 +489,17 @@ impl AsyncWrite for ResettableStream {
 
     fn is_write_vectored(&self) -> bool {
         self.tcp.is_write_vectored()
+    }
+}
+
+/// tokio's timer wakes on 1 ms ticks, about 1.2 ms late: sleep with it to 2 ms before the
+/// deadline, then yield until due, so an injected delay is exact to some tens of microseconds.
+async fn sleep_until_precisely(deadline: Instant) {
+    if let Some(coarse) = deadline.checked_sub(Duration::from_millis(2)) {
+        tokio::time::sleep_until(coarse).await;
+    }
+    while Instant::now() < deadline {
+        tokio::task::yield_now().await;
     }
 }
 
