@@ -21,3 +21,6 @@ cargo test --workspace --locked
 
 log "benchmarks compile"
 cargo bench --workspace --locked --no-run
+
+log "comparison benchmark script (smoke: tiny files, figures mean nothing)"
+benches/compare.sh --smoke
