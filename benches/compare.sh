@@ -346,20 +346,28 @@ stored_video() {
   die "cdnprobe-server stored no video for id $1 under $SERVER_DATA/videos"
 }
 
+# Downloads $BIG_BYTES alternately with two fetchers (A B A B, $PAIRS pairs, after one untimed
+# fetch each to warm the page cache) and records each one's throughput.
+# Usage: alternate_downloads COMPARISON LABEL_A FETCH_A URL_A LABEL_B FETCH_B URL_B
+alternate_downloads() {
+  local comparison=$1 label_a=$2 fetch_a=$3 url_a=$4 label_b=$5 fetch_b=$6 url_b=$7
+  "$fetch_a" "$url_a" "$BIG_BYTES" >/dev/null
+  "$fetch_b" "$url_b" "$BIG_BYTES" >/dev/null
+  local pair ns
+  for pair in $(seq 1 "$PAIRS"); do
+    ns=$("$fetch_a" "$url_a" "$BIG_BYTES")
+    record "$comparison" "$pair" "$label_a" throughput_mb_s "$(mb_per_s "$BIG_BYTES" "$ns")"
+    ns=$("$fetch_b" "$url_b" "$BIG_BYTES")
+    record "$comparison" "$pair" "$label_b" throughput_mb_s "$(mb_per_s "$BIG_BYTES" "$ns")"
+  done
+}
+
 # 4. cdnprobe-server vs nginx (sendfile), the same stored 1 GiB file, downloaded by curl.
 compare_serving() {
   log "4. nginx vs cdnprobe-server: $BIG_BYTES bytes to curl, $PAIRS pairs"
   local nginx_url=http://127.0.0.1:$NGINX_PORT/videos/$BIG_STORED
   local server_url=http://127.0.0.1:$SERVER_PORT/api/v1/videos/$BIG_ID
-  curl_download "$nginx_url" "$BIG_BYTES" >/dev/null # warm the page cache
-  curl_download "$server_url" "$BIG_BYTES" >/dev/null
-  local pair ns
-  for pair in $(seq 1 "$PAIRS"); do
-    ns=$(curl_download "$nginx_url" "$BIG_BYTES")
-    record serve_1g "$pair" nginx throughput_mb_s "$(mb_per_s "$BIG_BYTES" "$ns")"
-    ns=$(curl_download "$server_url" "$BIG_BYTES")
-    record serve_1g "$pair" cdnprobe-server throughput_mb_s "$(mb_per_s "$BIG_BYTES" "$ns")"
-  done
+  alternate_downloads serve_1g nginx curl_download "$nginx_url" cdnprobe-server curl_download "$server_url"
 }
 
 # wrk on $1; records requests/s and fails on any error or non-2xx answer.
@@ -394,15 +402,7 @@ compare_requests() {
 compare_download() {
   log "1. curl vs cdnprobe: $BIG_BYTES bytes from nginx, $PAIRS pairs"
   local url=http://127.0.0.1:$NGINX_PORT/big.mp4
-  curl_download "$url" "$BIG_BYTES" >/dev/null
-  probe_download "$url" "$BIG_BYTES" >/dev/null
-  local pair ns
-  for pair in $(seq 1 "$PAIRS"); do
-    ns=$(curl_download "$url" "$BIG_BYTES")
-    record download_1g "$pair" curl throughput_mb_s "$(mb_per_s "$BIG_BYTES" "$ns")"
-    ns=$(probe_download "$url" "$BIG_BYTES")
-    record download_1g "$pair" cdnprobe throughput_mb_s "$(mb_per_s "$BIG_BYTES" "$ns")"
-  done
+  alternate_downloads download_1g curl curl_download "$url" cdnprobe probe_download "$url"
 }
 
 # 3. cdnprobe vs curl, many samples of a small object (a fresh connection each, as cdnprobe does
