@@ -139,13 +139,7 @@ fn infinite_not_a_number_and_negative_times_are_rejected() {
             vec![sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0)); 2],
         );
         set_cell(&file, 3, "download_ms", value);
-        assert_rejected(
-            &file,
-            &format!(
-                "{}:3: column download_ms: not a finite non-negative number",
-                file.display()
-            ),
-        );
+        assert_not_finite_rejected(&file, 3, "download_ms");
     }
 }
 
@@ -158,13 +152,7 @@ fn an_infinite_throughput_is_rejected() {
         &[sample("lab", "s3", Phases::new(1.0, 2.0, 3.0, 4.0))],
     );
     set_cell(&file, 2, "throughput_mbps", "inf");
-    assert_rejected(
-        &file,
-        &format!(
-            "{}:2: column throughput_mbps: not a finite non-negative number",
-            file.display()
-        ),
-    );
+    assert_not_finite_rejected(&file, 2, "throughput_mbps");
 }
 
 #[test]
@@ -186,5 +174,14 @@ fn a_bad_row_after_blank_lines_is_reported_with_its_own_line() {
             "{}:5: column download_ms: not a number: \"fast\"",
             file.display()
         ),
+    );
+}
+
+/// The report refuses `file` with `file:line: column COLUMN: not a finite non-negative number`.
+fn assert_not_finite_rejected(file: &Path, line: usize, column: &str) {
+    let what = "not a finite non-negative number";
+    assert_rejected(
+        file,
+        &format!("{}:{line}: column {column}: {what}", file.display()),
     );
 }

@@ -51,20 +51,15 @@ async fn metrics_count_requests_by_route_and_status_and_bytes() {
         .await
         .unwrap();
     let text = server.metrics().await;
-    let has = |line: &str| text.lines().any(|l| l == line);
-    assert!(
-        has(r#"cdnprobe_http_requests_total{route="upload",method="POST",status="201"} 1"#),
-        "{text}"
+    assert_metric_lines(
+        &text,
+        &[
+            r#"cdnprobe_http_requests_total{route="upload",method="POST",status="201"} 1"#,
+            r#"cdnprobe_http_requests_total{route="video",method="GET",status="206"} 1"#,
+            r#"cdnprobe_http_requests_total{route="video",method="GET",status="400"} 1"#,
+            "cdnprobe_video_bytes_served_total 100",
+        ],
     );
-    assert!(
-        has(r#"cdnprobe_http_requests_total{route="video",method="GET",status="206"} 1"#),
-        "{text}"
-    );
-    assert!(
-        has(r#"cdnprobe_http_requests_total{route="video",method="GET",status="400"} 1"#),
-        "{text}"
-    );
-    assert!(has("cdnprobe_video_bytes_served_total 100"), "{text}");
     let uploaded = text
         .lines()
         .find_map(|l| l.strip_prefix("cdnprobe_video_bytes_uploaded_total "))
@@ -96,14 +91,12 @@ async fn metrics_label_invented_methods_and_unknown_paths_from_fixed_sets() {
         assert_eq!(response.status(), 404);
     }
     let text = server.metrics().await;
-    let has = |line: &str| text.lines().any(|l| l == line);
-    assert!(
-        has(r#"cdnprobe_http_requests_total{route="healthz",method="other",status="405"} 2"#),
-        "{text}"
-    );
-    assert!(
-        has(r#"cdnprobe_http_requests_total{route="unknown",method="GET",status="404"} 2"#),
-        "{text}"
+    assert_metric_lines(
+        &text,
+        &[
+            r#"cdnprobe_http_requests_total{route="healthz",method="other",status="405"} 2"#,
+            r#"cdnprobe_http_requests_total{route="unknown",method="GET",status="404"} 2"#,
+        ],
     );
     for raw in ["BREW", "WHEN", "nope", "wp-admin"] {
         assert!(!text.contains(raw), "{raw} is in a label:\n{text}");
@@ -266,4 +259,11 @@ async fn sigterm_lets_a_download_in_progress_finish() {
     assert!(body == video, "the download was cut short or changed");
     let (_server, status) = status.await.unwrap();
     assert!(status.success(), "the server exited with {status}");
+}
+
+/// Every one of `lines` appears, whole, as a line of the `/metrics` text.
+fn assert_metric_lines(text: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(text.lines().any(|l| l == *line), "no {line:?} in:\n{text}");
+    }
 }
