@@ -196,7 +196,8 @@ fn csv_row_reading(c: &mut Criterion) {
     group.bench_function("read_rows", |b| {
         b.iter(|| {
             let mut bytes = 0;
-            let rows = cdnprobe::input::for_each_sample(&inputs, |s| bytes += s.bytes)
+            let reading = cdnprobe::input::Reading::default();
+            let rows = cdnprobe::input::for_each_sample(&inputs, &reading, |s| bytes += s.bytes)
                 .expect("rows parse");
             black_box((rows, bytes))
         })

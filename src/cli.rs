@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "cdnprobe",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CDNPROBE_COMMIT"), ")"),
     about = "Prove, with numbers, how much a CDN speeds up video delivery"
 )]
 pub struct Cli {
@@ -26,6 +26,8 @@ pub enum Command {
     Check(crate::check::CheckArgs),
     /// The whole pipeline offline on this machine, with emulated far-origin and near-edge paths.
     Demo(crate::demo::DemoArgs),
+    /// Write a spool that a run could not write to the store (the command the run printed).
+    Push(crate::sink::push::PushArgs),
     /// Upload a test video to a cdnprobe-server and print the URLs to probe.
     Upload(crate::upload::UploadArgs),
 }

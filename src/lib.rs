@@ -3,7 +3,8 @@
 //! The pipeline, one module per stage:
 //! `probe` (one timed fetch) → `sample` (one CSV row) → `stats` (histograms, intervals)
 //! → `report` (tables, charts) → `check` (the CI verdict). `run` schedules probes,
-//! `input` reads sample CSVs back, `lab` emulates far-origin and near-edge paths for `demo`.
+//! `input` reads sample files back (local or from an object store, CSV or Parquet), `store` and
+//! `layout` say where results live in a bucket, `lab` emulates far-origin and near-edge paths for `demo`.
 
 pub mod check;
 pub mod cli;
@@ -12,10 +13,13 @@ pub mod error;
 pub mod format;
 pub mod input;
 pub mod lab;
+pub mod layout;
 pub mod probe;
 pub mod report;
 pub mod run;
 pub mod sample;
+pub mod sink;
 pub mod stats;
+pub mod store;
 pub mod synthetic;
 pub mod upload;

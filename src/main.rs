@@ -14,6 +14,9 @@ fn main() -> ExitCode {
         Command::Check(args) => check::execute(args),
         // The demo serves its lab (server, DNS, links, edge) in-process alongside the probe.
         Command::Demo(args) => runtime(true).and_then(|rt| rt.block_on(demo::execute(args))),
+        Command::Push(args) => {
+            runtime(false).and_then(|rt| rt.block_on(cdnprobe::sink::push::execute(args)))
+        }
         Command::Upload(args) => runtime(false).and_then(|rt| rt.block_on(upload::execute(args))),
     };
     match outcome {

@@ -58,9 +58,12 @@ threshold in ≥ 95 % of runs, a speedup of exactly 1.5× passes in ≤ 5 %, and
 #[derive(Debug, clap::Args)]
 #[command(about = ABOUT, after_help = DECISION_RULE)]
 pub struct CheckArgs {
-    /// Sample CSVs written by `cdnprobe run`, or directories of them.
-    #[arg(required = true, value_name = "FILE_OR_DIR")]
+    /// Sample files written by `cdnprobe run` (CSV or Parquet), directories of them, or
+    /// object-store URLs and prefixes (s3://bucket/prefix, gs://, az://, file:///).
+    #[arg(required = true, value_name = "FILE_DIR_OR_URL")]
     pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub read: crate::input::ReadArgs,
     /// The target label to beat (the origin, e.g. s3).
     #[arg(long, value_name = "LABEL")]
     pub baseline: String,
@@ -76,7 +79,8 @@ pub struct CheckArgs {
     /// The statistic of each side's times that the speedup compares.
     #[arg(long, value_enum, default_value = "p50")]
     pub stat: Statistic,
-    /// Check only this region (repeatable); default: every region in the input.
+    /// Check only this region (repeatable; other regions' objects are never fetched); default:
+    /// every region in the input.
     #[arg(long = "region", value_name = "NAME")]
     pub regions: Vec<String>,
     /// Confidence level of the interval (0–1, exclusive).
@@ -157,13 +161,19 @@ pub fn evaluate(args: &CheckArgs) -> anyhow::Result<CheckReport> {
     let metrics = distinct(&args.metric);
     let (baseline, candidate) = (args.baseline.as_str(), args.candidate.as_str());
 
-    let current = Run::read("input", &args.inputs, &[baseline, candidate], &metrics)?;
+    let reading = args.read.reading(&args.regions)?;
+    let current = Run::read("input", &args.inputs, &reading, &[baseline, candidate], &metrics)?;
     current.require_target("baseline", baseline)?;
     current.require_target("candidate", candidate)?;
     let previous = if args.previous.is_empty() {
         None
     } else {
-        let previous = Run::read("previous run", &args.previous, &[candidate], &metrics)?;
+        // The time window selects this run's rows; the previous run is read whole.
+        let earlier = crate::input::Reading {
+            selection: reading.selection.regions_only(),
+            ..reading.clone()
+        };
+        let previous = Run::read("previous run", &args.previous, &earlier, &[candidate], &metrics)?;
         previous.require_target("candidate", candidate)?;
         Some(previous)
     };

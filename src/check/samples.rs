@@ -30,6 +30,7 @@ impl Run {
     pub fn read(
         name: &'static str,
         inputs: &[PathBuf],
+        reading: &input::Reading,
         labels: &[&str],
         metrics: &[Phase],
     ) -> Result<Self, UsageError> {
@@ -38,7 +39,7 @@ impl Run {
             groups: Groups::default(),
             targets: BTreeSet::new(),
         };
-        input::for_each_sample(inputs, |sample: &Sample| {
+        input::for_each_sample(inputs, reading, |sample: &Sample| {
             if !run.targets.contains(&sample.target) {
                 run.targets.insert(sample.target.clone());
             }

@@ -25,9 +25,15 @@ pub const DEFAULT_CANDIDATE: &str = "cloudfront";
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// Sample CSVs written by `cdnprobe run`, or directories of them (typically one per region).
-    #[arg(required = true, value_name = "FILE_OR_DIR")]
+    /// Sample files written by `cdnprobe run` (CSV or Parquet), directories of them (read
+    /// recursively), or object-store URLs and prefixes (s3://bucket/prefix, gs://, az://, file:///).
+    #[arg(required = true, value_name = "FILE_DIR_OR_URL")]
     pub inputs: Vec<PathBuf>,
+    /// Only rows from this region (repeatable); other regions' objects are never fetched.
+    #[arg(long = "region", value_name = "NAME")]
+    pub regions: Vec<String>,
+    #[command(flatten)]
+    pub read: crate::input::ReadArgs,
     /// Directory to write the report into (created if missing; report files in it are replaced).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -52,7 +58,8 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
             args.out.display()
         ));
     }
-    let summary = Summary::read(&args.inputs)?;
+    let reading = args.read.reading(&args.regions)?;
+    let summary = Summary::read(&args.inputs, &reading)?;
     let pair = baseline_and_candidate(&summary, &args)?;
     let comparison = pair.map(|(b, c)| Comparison::compute(&summary, &b, &c));
     let first: Vec<&str> = comparison

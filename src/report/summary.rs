@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::error::UsageError;
+use crate::input::Reading;
 use crate::sample::{CacheStatus, Sample};
 use crate::stats::groups::{Group, Groups};
 use crate::stats::{Phase, PhaseStats, PhaseSummary};
@@ -63,19 +64,18 @@ impl CacheCounts {
 }
 
 impl Summary {
-    /// Reads every sample row of `inputs` (files, or directories of `*.csv`).
-    pub fn read(inputs: &[PathBuf]) -> Result<Summary, UsageError> {
-        let mut summary = Summary {
-            files: crate::input::csv_files(inputs)?.len(),
-            ..Summary::default()
-        };
-        summary.rows = crate::input::for_each_sample(inputs, |sample| {
-            let series = summary
-                .series
-                .record(sample, |index| SeriesStats::new(index as u64));
-            series.measured.record(sample);
+    /// Reads every selected sample row of `inputs` (files, directories, store prefixes).
+    pub fn read(inputs: &[PathBuf], reading: &Reading) -> Result<Summary, UsageError> {
+        let mut series = Groups::default();
+        let totals = crate::input::for_each_sample(inputs, reading, |sample| {
+            let group = series.record(sample, |index| SeriesStats::new(index as u64));
+            group.measured.record(sample);
         })?;
-        Ok(summary)
+        Ok(Summary {
+            series,
+            files: totals.files,
+            rows: totals.rows,
+        })
     }
 
     /// Regions in order of first appearance.

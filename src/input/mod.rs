@@ -1,0 +1,379 @@
+//! Where rows come from (for `report` and `check`): files, directories (recursive) and
+//! object-store prefixes (`s3://`, `gs://`, `az://`, `file:///`), CSV or Parquet, streamed row by
+//! row through one memory-bounded path, with `NAME:LINE: what is wrong` on bad input (exit 2).
+//!
+//! inputs → `sources` (listed, pruned by `selection`) → `fetch` (objects, concurrently, in
+//! order) → `csv` / `parquet` (rows, parsed by `columns`) → batches → the caller's closure.
+
+pub mod columns;
+mod csv;
+mod fetch;
+mod parquet;
+pub mod selection;
+pub mod sources;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use crate::error::UsageError;
+use crate::sample::Sample;
+use crate::store::StoreArgs;
+use selection::Selection;
+use sources::{Data, Format, Source};
+
+/// The options `report` and `check` share for reading their inputs.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReadArgs {
+    /// Only rows that started at or after this: a date (2026-12-01, UTC), an RFC 3339 time, or a
+    /// duration back from now (7d, 12h). Objects of the layout outside it are never fetched.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only rows that started before this (a date includes that whole day).
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Skip, with a warning, objects and files that are not readable sample files (foreign or
+    /// corrupt), instead of stopping with exit 2.
+    #[arg(long)]
+    pub skip_bad: bool,
+    /// Objects fetched from a store at once (each is read whole).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_FETCHES)]
+    pub fetches: usize,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub const DEFAULT_FETCHES: usize = 16;
+
+/// How to read: which rows, from which stores, how forgiving.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub selection: Selection,
+    pub skip_bad: bool,
+    pub fetches: usize,
+    pub store: StoreArgs,
+}
+
+impl Default for Reading {
+    fn default() -> Self {
+        Reading {
+            selection: Selection::default(),
+            skip_bad: false,
+            fetches: DEFAULT_FETCHES,
+            store: StoreArgs::default(),
+        }
+    }
+}
+
+impl ReadArgs {
+    /// The reading these flags ask for, keeping only `regions` when some are named.
+    pub fn reading(&self, regions: &[String]) -> Result<Reading, UsageError> {
+        if self.fetches == 0 {
+            return Err(UsageError::new("--fetches must be at least 1"));
+        }
+        Ok(Reading {
+            selection: Selection::new(self.since.as_deref(), self.until.as_deref(), regions)?,
+            skip_bad: self.skip_bad,
+            fetches: self.fetches,
+            store: self.store.clone(),
+        })
+    }
+}
+
+/// What was read.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    /// Rows selected and handed to the caller.
+    pub rows: u64,
+    /// Sample files (and objects) read.
+    pub files: usize,
+    /// Files skipped as bad (`--skip-bad`).
+    pub skipped: usize,
+}
+
+/// Rows parsed per batch handed from the parsing thread to the caller's.
+const BATCH_ROWS: usize = 1024;
+/// Batches parsed ahead of the caller: bounds memory whatever the size of the input.
+const BATCHES_AHEAD: usize = 4;
+
+/// Calls `each` for every selected sample row of every input, in input order (a directory or
+/// prefix in name order). Objects are fetched on one thread, parsed on another a few batches
+/// ahead of the caller, so fetching, parsing and summarising overlap; batches go back to the
+/// parser to be refilled, so no row allocates.
+pub fn for_each_sample(
+    inputs: &[PathBuf],
+    reading: &Reading,
+    mut each: impl FnMut(&Sample),
+) -> Result<Totals, UsageError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| UsageError(format!("starting the fetcher: {e}")))?;
+    let sources = sources::resolve(inputs, &reading.selection, &reading.store, &runtime, reading.skip_bad)?;
+    let progress = progress_bar(&sources);
+    let (send_loaded, mut loaded) = tokio::sync::mpsc::channel(reading.fetches);
+    let (send_full, full) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_AHEAD);
+    let (send_empty, empty) = std::sync::mpsc::channel::<Batch>();
+    std::thread::scope(|scope| {
+        let fetches = reading.fetches;
+        scope.spawn(move || fetch::fetch_in_order(sources, &runtime, fetches, send_loaded));
+        let parser = scope.spawn(move || {
+            let mut batch = Batch::default();
+            let mut totals = Totals::default();
+            let mut hand_over = |batch: &mut Batch| {
+                let refill = empty.try_recv().unwrap_or_default();
+                // The receiver lives until this thread ends: sending cannot fail.
+                let _ = send_full.send(std::mem::replace(batch, refill));
+            };
+            while let Some((source, data)) = loaded.blocking_recv() {
+                progress.inc(1);
+                let checked = data.and_then(|data| {
+                    if reading.skip_bad {
+                        // Read it once without keeping rows: a file bad halfway is skipped whole.
+                        read_rows(&source, &data, &reading.selection, &mut Batch::default(), |b| b.len = 0)?;
+                    }
+                    Ok(data)
+                });
+                let data = match checked {
+                    Ok(data) => data,
+                    Err(error) if reading.skip_bad => {
+                        progress.suspend(|| eprintln!("cdnprobe: warning: skipping {error}"));
+                        totals.skipped += 1;
+                        continue;
+                    }
+                    Err(error) => return Err(error),
+                };
+                totals.rows += read_rows(&source, &data, &reading.selection, &mut batch, &mut hand_over)?;
+                totals.files += 1;
+            }
+            let _ = send_full.send(batch);
+            progress.finish_and_clear();
+            if totals.files == 0 {
+                return Err(UsageError::new("no readable input files"));
+            }
+            Ok(totals)
+        });
+        for mut batch in full {
+            batch.samples[..batch.len].iter().for_each(&mut each);
+            batch.len = 0;
+            let _ = send_empty.send(batch);
+        }
+        parser
+            .join()
+            .expect("the sample parsing thread does not panic")
+    })
+}
+
+/// Reads every row of one source into `batch`, calling `full` whenever it holds `BATCH_ROWS`;
+/// returns the rows selected.
+fn read_rows(
+    source: &Source,
+    data: &Data,
+    selection: &Selection,
+    batch: &mut Batch,
+    mut full: impl FnMut(&mut Batch),
+) -> Result<u64, UsageError> {
+    let mut rows = match source.format {
+        Format::Csv => Rows::Csv(csv::CsvSamples::open(&source.name, data)?),
+        Format::Parquet => Rows::Parquet(parquet::ParquetSamples::open(&source.name, data)?),
+    };
+    let (mut read, mut selected) = (0u64, 0u64);
+    while rows.read_into(batch.next_slot())? {
+        read += 1;
+        let sample = &batch.samples[batch.len - 1];
+        let keep = selection.selects(sample).map_err(|what| {
+            UsageError(format!("{}: sample row {read}: {what}", source.name))
+        })?;
+        if !keep {
+            batch.len -= 1;
+            continue;
+        }
+        selected += 1;
+        if batch.len == BATCH_ROWS {
+            full(batch);
+        }
+    }
+    batch.len -= 1; // the slot the end of the file left unfilled
+    rows.finish()?;
+    Ok(selected)
+}
+
+/// The rows of one sample file, whichever its format.
+enum Rows<'d> {
+    Csv(csv::CsvSamples<'d>),
+    Parquet(parquet::ParquetSamples<'d>),
+}
+
+impl Rows<'_> {
+    fn read_into(&mut self, sample: &mut Sample) -> Result<bool, UsageError> {
+        match self {
+            Rows::Csv(rows) => rows.read_into(sample),
+            Rows::Parquet(rows) => rows.read_into(sample),
+        }
+    }
+
+    fn finish(self) -> Result<u64, UsageError> {
+        match self {
+            Rows::Csv(rows) => rows.finish(),
+            Rows::Parquet(rows) => rows.finish(),
+        }
+    }
+}
+
+/// A bar of objects read, on a terminal only, and only when something is fetched from a store.
+fn progress_bar(sources: &[Source]) -> indicatif::ProgressBar {
+    let fetched = sources
+        .iter()
+        .any(|source| matches!(source.body, sources::Body::Object(..)));
+    if !fetched || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(sources.len() as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} objects read (eta {eta})",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Samples parsed in place: the first `len` are rows, the rest are buffers to reuse.
+#[derive(Default)]
+struct Batch {
+    samples: Vec<Sample>,
+    len: usize,
+}
+
+impl Batch {
+    fn next_slot(&mut self) -> &mut Sample {
+        if self.len == self.samples.len() {
+            self.samples.push(Sample::default());
+        }
+        self.len += 1;
+        &mut self.samples[self.len - 1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{CacheStatus, ErrorClass};
+
+    #[test]
+    fn rows_read_back_equal_the_samples_serde_wrote() {
+        let full = Sample {
+            started_at: "2026-11-24T22:00:00.123456Z".into(),
+            region: "auckland, nz".into(),
+            target: "cloudfront".into(),
+            url: "https://d1.example.net/v.mp4?a=1,b=\"2\"".into(),
+            sample: 7,
+            http_version: "HTTP/2".into(),
+            status: Some(206),
+            remote_addr: "[::1]:443".into(),
+            bytes: 21_504,
+            dns_ms: Some(1.5),
+            connect_ms: Some(12.125),
+            tls_ms: Some(30.0),
+            ttfb_ms: Some(0.001),
+            download_ms: Some(2278.0),
+            total_ms: Some(2321.626),
+            throughput_mbps: Some(75.5),
+            cache: CacheStatus::Hit,
+            pop: "AKL50-C1".into(),
+            error: None,
+        };
+        let failed = Sample {
+            status: None,
+            tls_ms: None,
+            ttfb_ms: None,
+            download_ms: None,
+            total_ms: None,
+            throughput_mbps: None,
+            cache: CacheStatus::Unknown,
+            pop: String::new(),
+            error: Some(ErrorClass::HttpStatus),
+            ..full.clone()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("samples.csv");
+        let mut csv = csv::Writer::from_path(&path).unwrap();
+        let written: Vec<Sample> = (0..3000)
+            .map(|i| {
+                if i % 3 == 0 {
+                    failed.clone()
+                } else {
+                    full.clone()
+                }
+            })
+            .collect();
+        for sample in &written {
+            csv.serialize(sample).unwrap();
+        }
+        csv.flush().unwrap();
+        let mut read = Vec::new();
+        let rows = for_each_sample(&[path], &Reading::default(), |s| read.push(s.clone())).unwrap();
+        assert_eq!(rows.rows, 3000);
+        assert_eq!(read, written);
+    }
+
+    #[test]
+    fn an_unknown_enum_name_is_reported_with_serde_s_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("samples.csv");
+        let mut csv = csv::Writer::from_path(&path).unwrap();
+        csv.serialize(Sample::default()).unwrap();
+        csv.flush().unwrap();
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace(",unknown,", ",warm,");
+        std::fs::write(&path, text).unwrap();
+        let error = for_each_sample(std::slice::from_ref(&path), &Reading::default(), |_| {}).unwrap_err();
+        assert_eq!(
+            error.0,
+            format!(
+                "{}:2: column cache: unknown variant `warm`, expected one of `hit`, `miss`, `refresh`, `unknown`",
+                path.display()
+            )
+        );
+    }
+
+    /// The line `for_each_sample` names for `text`, a file whose one bad row has `cache` = warm.
+    fn line_of_the_bad_row(text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("samples.csv");
+        std::fs::write(&path, text).unwrap();
+        let error = for_each_sample(std::slice::from_ref(&path), &Reading::default(), |_| {}).unwrap_err();
+        let after_path = &error.0[path.display().to_string().len() + 1..];
+        after_path.split(':').next().unwrap().to_string()
+    }
+
+    #[test]
+    fn a_bad_row_is_named_by_its_own_line_after_blank_lines_and_multi_line_fields() {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let multi_line = Sample {
+            region: "two\nlines".into(),
+            ..Sample::default()
+        };
+        csv.serialize(&multi_line).unwrap();
+        csv.serialize(Sample::default()).unwrap();
+        let text = String::from_utf8(csv.into_inner().unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // header (1), the quoted region over lines 2-3, the good row (4)
+        assert_eq!(lines.len(), 4);
+        let good = lines[3];
+        let bad = good.replace(",unknown,", ",warm,");
+        let head = lines[..4].join("\n");
+        assert_eq!(line_of_the_bad_row(&format!("{head}\n{bad}\n")), "5");
+        assert_eq!(line_of_the_bad_row(&format!("{head}\n\n\n{bad}\n")), "7");
+        // The last line without its line break.
+        assert_eq!(line_of_the_bad_row(&format!("{head}\n\n{bad}")), "6");
+        // Windows line breaks, blank lines included.
+        let crlf = format!("{head}\n\n{bad}\n").replace('\n', "\r\n");
+        assert_eq!(line_of_the_bad_row(&crlf), "6");
+        // A bad multi-line row is named by its first line.
+        let bad_multi = format!("{}\n{}", lines[1], lines[2]).replace(",unknown,", ",warm,");
+        assert_eq!(
+            line_of_the_bad_row(&format!("{}\n{good}\n\n{bad_multi}\n{good}\n", lines[0])),
+            "4"
+        );
+    }
+}
