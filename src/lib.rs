@@ -18,6 +18,7 @@ pub mod probe;
 pub mod report;
 pub mod run;
 pub mod sample;
+pub mod schedule;
 pub mod sink;
 pub mod stats;
 pub mod store;
