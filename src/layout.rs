@@ -69,11 +69,7 @@ pub fn partition_value(text: &str) -> String {
             _ => '_',
         })
         .collect();
-    if value.is_empty() {
-        "_".into()
-    } else {
-        value
-    }
+    if value.is_empty() { "_".into() } else { value }
 }
 
 /// Reads the `name=value` parts of a key or path.
@@ -110,7 +106,10 @@ mod tests {
     fn a_key_reads_back_as_its_partitions() {
         let date = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
         let key = object_key("samples", date, "auckland, nz", "RUN", "csv");
-        assert_eq!(key, "kind=samples/date=2026-12-02/region=auckland__nz/RUN.csv");
+        assert_eq!(
+            key,
+            "kind=samples/date=2026-12-02/region=auckland__nz/RUN.csv"
+        );
         let read = partitions(key.split('/'));
         assert_eq!(read.kind.as_deref(), Some("samples"));
         assert_eq!(read.date, Some(date));

@@ -4,16 +4,17 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use http::HeaderMap;
 
 use crate::error::UsageError;
 use crate::probe::Connection;
-use crate::sample::COLUMNS;
-use crate::schedule::output::{RowWriter, progress_bar};
+use crate::schedule::output::progress_bar;
 use crate::schedule::rounds::{each_slot, until_interrupted};
 use crate::schedule::summary::{TargetSummary, exit_status, print_summary};
 use crate::schedule::targets::range_header;
 use crate::schedule::{ConfigFile, Plan, ProbeArgs};
+use crate::sink::Sink;
 
 pub use crate::schedule::EXIT_INTERRUPTED;
 pub use crate::schedule::rounds::CACHE_BUST_PARAM;
@@ -26,7 +27,9 @@ remote_addr, bytes, dns_ms, connect_ms, tls_ms, ttfb_ms, download_ms, total_ms,
 throughput_mbps (megabits/s over download_ms), cache, pop, error.
 
 Exit status: 0 the run finished; 1 every sample of some target failed; 2 bad arguments or
-input files (nothing written); 130 interrupted (every finished row is kept).")]
+input files (nothing written); 3 the rows could not be written to the store (they are kept in
+the spool; the command that writes them later is printed); 130 interrupted (every finished row
+is kept, and written to the store).")]
 pub struct RunArgs {
     #[command(flatten)]
     pub probe: ProbeArgs,
@@ -52,7 +55,7 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(warning) = &plan.dns_warning {
         eprintln!("{warning}");
     }
-    let mut output = RowWriter::open(plan.out.as_deref(), &COLUMNS)?;
+    let mut output = Sink::open(plan.out.as_deref(), "samples", &args.probe.sink)?;
     let mut totals: Vec<TargetSummary> = plan
         .targets
         .iter()
@@ -77,7 +80,7 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         sample.region = plan.region.clone();
         sample.target = slot.target.label.clone();
         sample.sample = number;
-        output.write(&sample)?;
+        output.write(&sample).context("writing a row")?;
         totals[slot.index].record(&sample);
         Ok(())
     });
@@ -90,6 +93,9 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     progress.finish_and_clear();
     print_summary(&totals, &plan);
+    if let Some(not_stored) = output.close().await? {
+        return Ok(not_stored);
+    }
     Ok(exit_status(
         finished,
         totals

@@ -19,13 +19,20 @@ fn a_binary_built_against_this_machine_s_glibc_fails_the_2_17_check() {
     let output = check(Path::new(env!("CARGO_BIN_EXE_cdnprobe")), "2.17");
     let told = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{told}");
-    assert!(told.contains("needs GLIBC_2.") && told.contains("newer than 2.17"), "{told}");
+    assert!(
+        told.contains("needs GLIBC_2.") && told.contains("newer than 2.17"),
+        "{told}"
+    );
 }
 
 #[test]
 fn the_check_passes_when_the_limit_is_above_every_needed_version() {
     let output = check(Path::new(env!("CARGO_BIN_EXE_cdnprobe")), "99.0");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
@@ -33,17 +40,33 @@ fn the_check_passes_when_the_limit_is_above_every_needed_version() {
 fn the_portable_binary_needs_at_most_glibc_2_17_and_names_its_commit() {
     let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/cdnprobe");
     let output = check(&binary, "2.17");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let version = Command::new(&binary).arg("--version").output().unwrap();
     let version = String::from_utf8(version.stdout).unwrap();
-    assert!(version.starts_with(&format!("cdnprobe {} (", env!("CARGO_PKG_VERSION"))), "{version}");
+    assert!(
+        version.starts_with(&format!("cdnprobe {} (", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
 }
 
 #[test]
 fn version_names_the_version_and_the_commit() {
-    let output = Command::new(env!("CARGO_BIN_EXE_cdnprobe")).arg("--version").output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_cdnprobe"))
+        .arg("--version")
+        .output()
+        .unwrap();
     let version = String::from_utf8(output.stdout).unwrap();
-    let commit = Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).output().unwrap();
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .unwrap();
     let commit = String::from_utf8(commit.stdout).unwrap();
-    assert_eq!(version.trim(), format!("cdnprobe {} ({})", env!("CARGO_PKG_VERSION"), commit.trim()));
+    assert_eq!(
+        version.trim(),
+        format!("cdnprobe {} ({})", env!("CARGO_PKG_VERSION"), commit.trim())
+    );
 }

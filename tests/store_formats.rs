@@ -46,7 +46,11 @@ fn report_tables(input: &str, out: &Path, extra: &[&str]) -> (String, String) {
     let mut args = vec!["report", input, "--out", out.to_str().unwrap()];
     args.extend_from_slice(extra);
     let output = cdnprobe(&args);
-    assert!(output.status.success(), "report {input}: {}", stderr(&output));
+    assert!(
+        output.status.success(),
+        "report {input}: {}",
+        stderr(&output)
+    );
     let read = |name| std::fs::read_to_string(out.join(name)).unwrap();
     (read("summary.csv"), read("comparison.csv"))
 }
@@ -61,7 +65,11 @@ fn csv_and_parquet_pushed_to_the_layout_report_exactly_as_the_spool_does() {
     let tree = dir.path().join("results");
     for format in ["csv", "parquet"] {
         let spool = spool(dir.path(), run_id, &rows);
-        push(&spool, &format!("file://{}/{format}", tree.display()), format);
+        push(
+            &spool,
+            &format!("file://{}/{format}", tree.display()),
+            format,
+        );
     }
     let keys = |format: &str| names_in(&tree.join(format).join("kind=samples/date=2026-11-24"));
     assert_eq!(keys("csv"), ["region=auckland", "region=sydney"]);
@@ -73,12 +81,20 @@ fn csv_and_parquet_pushed_to_the_layout_report_exactly_as_the_spool_does() {
     let expected = report_tables(reference.to_str().unwrap(), &dir.path().join("r0"), &[]);
     let csv_tree = tree.join("csv");
     let parquet_url = format!("file://{}/parquet", tree.display());
-    assert_eq!(report_tables(csv_tree.to_str().unwrap(), &dir.path().join("r1"), &[]), expected);
-    assert_eq!(report_tables(&parquet_url, &dir.path().join("r2"), &[]), expected);
+    assert_eq!(
+        report_tables(csv_tree.to_str().unwrap(), &dir.path().join("r1"), &[]),
+        expected
+    );
+    assert_eq!(
+        report_tables(&parquet_url, &dir.path().join("r2"), &[]),
+        expected
+    );
 
     // Parquet is typed and compressed: well under a quarter of the CSV's bytes.
     let size = |format: &str, ext: &str| {
-        let file = tree.join(format!("{format}/kind=samples/date=2026-11-24/region=sydney/{run_id}.{ext}"));
+        let file = tree.join(format!(
+            "{format}/kind=samples/date=2026-11-24/region=sydney/{run_id}.{ext}"
+        ));
         std::fs::metadata(file).unwrap().len()
     };
     assert!(size("parquet", "parquet") * 4 <= size("csv", "csv"));
@@ -96,7 +112,9 @@ fn pushing_the_same_spool_twice_is_harmless_and_other_bytes_are_never_overwritte
     let other = spool(dir.path(), run_id, &rows[..10]);
     let output = cdnprobe(["push", other.to_str().unwrap(), &url]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    assert!(stderr(&output).contains("already exists with other contents; nothing was overwritten"));
+    assert!(
+        stderr(&output).contains("already exists with other contents; nothing was overwritten")
+    );
     assert!(other.exists(), "the spool is kept");
 }
 
@@ -132,11 +150,16 @@ fn since_and_region_prune_partitions_before_reading_and_filter_rows() {
     let out = dir.path().join("all");
     let output = cdnprobe(["report", &url, "--out", out.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("corrupt.csv:1: missing column(s)"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("corrupt.csv:1: missing column(s)"),
+        "{}",
+        stderr(&output)
+    );
     assert!(!out.exists(), "nothing written");
 
     let (summary, _) = report_tables(&url, &dir.path().join("since"), &["--since", "2026-11-24"]);
-    let regions = |summary: &str, region: &str| summary.lines().filter(|l| l.starts_with(region)).count();
+    let regions =
+        |summary: &str, region: &str| summary.lines().filter(|l| l.starts_with(region)).count();
     assert!(regions(&summary, "auckland,") > 0 && regions(&summary, "sydney,") > 0);
 
     let (only_sydney, _) = report_tables(
@@ -148,9 +171,17 @@ fn since_and_region_prune_partitions_before_reading_and_filter_rows() {
     assert!(regions(&only_sydney, "sydney,") > 0);
 
     // --until includes its day: the 24th alone, only auckland had rows then.
-    let (day_24, _) = report_tables(&url, &dir.path().join("d24"), &["--since", "2026-11-24", "--until", "2026-11-24"]);
+    let (day_24, _) = report_tables(
+        &url,
+        &dir.path().join("d24"),
+        &["--since", "2026-11-24", "--until", "2026-11-24"],
+    );
     assert_eq!(regions(&day_24, "sydney,"), 0);
-    let counts: Vec<&str> = day_24.lines().filter(|l| l.contains(",total,")).map(|l| l.split(',').nth(3).unwrap()).collect();
+    let counts: Vec<&str> = day_24
+        .lines()
+        .filter(|l| l.contains(",total,"))
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
     assert_eq!(counts, ["150", "150"], "{day_24}");
 }
 
@@ -162,6 +193,14 @@ fn skip_bad_skips_the_corrupt_object_with_a_warning_naming_it() {
     let out = dir.path().join("report");
     let output = cdnprobe(["report", &url, "--out", out.to_str().unwrap(), "--skip-bad"]);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stderr(&output).contains("warning: skipping"), "{}", stderr(&output));
-    assert!(stderr(&output).contains("corrupt.csv"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("warning: skipping"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("corrupt.csv"),
+        "{}",
+        stderr(&output)
+    );
 }

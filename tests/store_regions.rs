@@ -19,24 +19,53 @@ async fn finish(command: Command) -> Output {
 }
 
 /// `cdnprobe run` from `region`: origin and CDN labels on the fixture, 6 samples, into `out`.
-fn run_region(moto: &Moto, cwd: &Path, fixture: &FixtureServer, region: &str, out: &str, extra: &[&str]) -> Command {
+fn run_region(
+    moto: &Moto,
+    cwd: &Path,
+    fixture: &FixtureServer,
+    region: &str,
+    out: &str,
+    extra: &[&str],
+) -> Command {
     let s3 = format!("s3={}", fixture.url("/v?bytes=30000"));
     let cdn = format!("cloudfront={}", fixture.url("/v?bytes=3000"));
-    let mut args = vec!["run", "--region", region, "--samples", "6", "--target", &s3, "--target", &cdn, "--out", out];
+    let mut args = vec![
+        "run",
+        "--region",
+        region,
+        "--samples",
+        "6",
+        "--target",
+        &s3,
+        "--target",
+        &cdn,
+        "--out",
+        out,
+    ];
     args.extend_from_slice(extra);
     cdnprobe_with_store(moto, cwd, &args)
 }
 
 fn same_files(a: &Path, b: &Path, names: &[&str]) {
     for name in names {
-        let (left, right) = (std::fs::read(a.join(name)).unwrap(), std::fs::read(b.join(name)).unwrap());
-        assert!(left == right, "{name} differs:\n{}\n---\n{}", String::from_utf8_lossy(&left), String::from_utf8_lossy(&right));
+        let (left, right) = (
+            std::fs::read(a.join(name)).unwrap(),
+            std::fs::read(b.join(name)).unwrap(),
+        );
+        assert!(
+            left == right,
+            "{name} differs:\n{}\n---\n{}",
+            String::from_utf8_lossy(&left),
+            String::from_utf8_lossy(&right)
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_regions_in_s3_report_and_check_exactly_as_the_same_files_on_disk() {
-    let fixture = FixtureServer::start(FixtureConfig::default()).await.unwrap();
+    let fixture = FixtureServer::start(FixtureConfig::default())
+        .await
+        .unwrap();
     let moto = Moto::start(false);
     let bucket = moto.bucket();
     let dir = tempfile::tempdir().unwrap();
@@ -52,43 +81,97 @@ async fn two_regions_in_s3_report_and_check_exactly_as_the_same_files_on_disk() 
         let prefix = format!("fleet/kind=samples/date={today}/region={region}/");
         assert!(key.starts_with(&prefix) && key.ends_with(".csv"), "{key}");
     }
-    assert!(files_under(&dir.path().join("cdnprobe-spool")).is_empty(), "spools removed once stored");
+    assert!(
+        files_under(&dir.path().join("cdnprobe-spool")).is_empty(),
+        "spools removed once stored"
+    );
 
     let local = dir.path().join("copy");
     moto.download(&bucket, &local);
     let (from_store, from_disk) = (dir.path().join("report-s3"), dir.path().join("report-disk"));
-    for (input, out) in [(url.as_str(), &from_store), (local.to_str().unwrap(), &from_disk)] {
-        let command = cdnprobe_with_store(&moto, dir.path(), &["report", input, "--out", out.to_str().unwrap()]);
+    for (input, out) in [
+        (url.as_str(), &from_store),
+        (local.to_str().unwrap(), &from_disk),
+    ] {
+        let command = cdnprobe_with_store(
+            &moto,
+            dir.path(),
+            &["report", input, "--out", out.to_str().unwrap()],
+        );
         let output = finish(command).await;
-        assert!(output.status.success(), "report {input}: {}", stderr(&output));
+        assert!(
+            output.status.success(),
+            "report {input}: {}",
+            stderr(&output)
+        );
     }
     same_files(&from_store, &from_disk, &["summary.csv", "comparison.csv"]);
     let summary = std::fs::read_to_string(from_store.join("summary.csv")).unwrap();
-    assert!(summary.contains("\nauckland,s3,total,6,0,") && summary.contains("\nsydney,cloudfront,total,6,0,"), "{summary}");
+    assert!(
+        summary.contains("\nauckland,s3,total,6,0,")
+            && summary.contains("\nsydney,cloudfront,total,6,0,"),
+        "{summary}"
+    );
 
     let check = |input: &str| {
-        let args = ["check", input, "--baseline", "s3", "--candidate", "cloudfront", "--min-speedup", "1.0", "--min-samples", "5", "--format", "json"];
+        let args = [
+            "check",
+            input,
+            "--baseline",
+            "s3",
+            "--candidate",
+            "cloudfront",
+            "--min-speedup",
+            "1.0",
+            "--min-samples",
+            "5",
+            "--format",
+            "json",
+        ];
         cdnprobe_with_store(&moto, dir.path(), &args)
     };
-    let (in_store, on_disk) = (finish(check(&url)).await, finish(check(local.to_str().unwrap())).await);
+    let (in_store, on_disk) = (
+        finish(check(&url)).await,
+        finish(check(local.to_str().unwrap())).await,
+    );
     assert_eq!(in_store.status.code(), on_disk.status.code());
-    assert!(matches!(in_store.status.code(), Some(0 | 1)), "{}", stderr(&in_store));
-    assert_eq!(in_store.stdout, on_disk.stdout, "the same verdict, number for number");
+    assert!(
+        matches!(in_store.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&in_store)
+    );
+    assert_eq!(
+        in_store.stdout, on_disk.stdout,
+        "the same verdict, number for number"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parquet_runs_report_as_csv_runs_and_pyarrow_and_duckdb_read_them() {
-    let fixture = FixtureServer::start(FixtureConfig::default()).await.unwrap();
+    let fixture = FixtureServer::start(FixtureConfig::default())
+        .await
+        .unwrap();
     let moto = Moto::start(false);
     let bucket = moto.bucket();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("s3://{bucket}/pq");
     for region in ["auckland", "sydney"] {
-        let output = finish(run_region(&moto, dir.path(), &fixture, region, &url, &["--format", "parquet"])).await;
+        let output = finish(run_region(
+            &moto,
+            dir.path(),
+            &fixture,
+            region,
+            &url,
+            &["--format", "parquet"],
+        ))
+        .await;
         assert!(output.status.success(), "run {region}: {}", stderr(&output));
     }
     let keys = moto.keys(&bucket);
-    assert!(keys.len() == 2 && keys.iter().all(|k| k.ends_with(".parquet")), "{keys:?}");
+    assert!(
+        keys.len() == 2 && keys.iter().all(|k| k.ends_with(".parquet")),
+        "{keys:?}"
+    );
 
     // The same rows as CSV: what pyarrow reads from the store, written back out as CSV.
     let tree = dir.path().join("tree");
@@ -111,7 +194,9 @@ print(table.num_rows)
     assert_eq!(read.trim(), "24");
     std::fs::create_dir_all(&as_csv).unwrap();
     for key in &keys {
-        let spool = as_csv.join(Path::new(key).file_stem().unwrap()).with_extension("csv");
+        let spool = as_csv
+            .join(Path::new(key).file_stem().unwrap())
+            .with_extension("csv");
         python(&format!(
             r#"
 import pyarrow.parquet as pq, csv
@@ -128,11 +213,27 @@ with open("{spool}", "w", newline="") as f:
         ));
     }
     let (parquet_report, csv_report) = (dir.path().join("r-pq"), dir.path().join("r-csv"));
-    for (input, out) in [(url.as_str(), &parquet_report), (as_csv.to_str().unwrap(), &csv_report)] {
-        let output = finish(cdnprobe_with_store(&moto, dir.path(), &["report", input, "--out", out.to_str().unwrap()])).await;
-        assert!(output.status.success(), "report {input}: {}", stderr(&output));
+    for (input, out) in [
+        (url.as_str(), &parquet_report),
+        (as_csv.to_str().unwrap(), &csv_report),
+    ] {
+        let output = finish(cdnprobe_with_store(
+            &moto,
+            dir.path(),
+            &["report", input, "--out", out.to_str().unwrap()],
+        ))
+        .await;
+        assert!(
+            output.status.success(),
+            "report {input}: {}",
+            stderr(&output)
+        );
     }
-    same_files(&parquet_report, &csv_report, &["summary.csv", "comparison.csv"]);
+    same_files(
+        &parquet_report,
+        &csv_report,
+        &["summary.csv", "comparison.csv"],
+    );
 
     // DuckDB over the Hive tree: the README's statement gives the report's p50 of total_ms.
     let duckdb = python(&format!(
@@ -166,7 +267,15 @@ for region, target, n, p50 in rows:
 
 /// Runs a Python program; its stdout.
 fn python(program: &str) -> String {
-    let output = Command::new("python3").arg("-c").arg(program).output().unwrap();
-    assert!(output.status.success(), "python: {}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(program)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }

@@ -162,7 +162,13 @@ pub fn evaluate(args: &CheckArgs) -> anyhow::Result<CheckReport> {
     let (baseline, candidate) = (args.baseline.as_str(), args.candidate.as_str());
 
     let reading = args.read.reading(&args.regions)?;
-    let current = Run::read("input", &args.inputs, &reading, &[baseline, candidate], &metrics)?;
+    let current = Run::read(
+        "input",
+        &args.inputs,
+        &reading,
+        &[baseline, candidate],
+        &metrics,
+    )?;
     current.require_target("baseline", baseline)?;
     current.require_target("candidate", candidate)?;
     let previous = if args.previous.is_empty() {
@@ -173,7 +179,13 @@ pub fn evaluate(args: &CheckArgs) -> anyhow::Result<CheckReport> {
             selection: reading.selection.regions_only(),
             ..reading.clone()
         };
-        let previous = Run::read("previous run", &args.previous, &earlier, &[candidate], &metrics)?;
+        let previous = Run::read(
+            "previous run",
+            &args.previous,
+            &earlier,
+            &[candidate],
+            &metrics,
+        )?;
         previous.require_target("candidate", candidate)?;
         Some(previous)
     };

@@ -10,7 +10,9 @@ pub type ParseInto = fn(&mut Sample, &str) -> Result<(), String>;
 /// For the columns of a file, in file order: the index and parser of each column the format
 /// knows. Columns the format does not know are ignored, as serde ignores unknown fields; a
 /// missing column is an error naming every one missing.
-pub fn resolve<'n>(names: impl IntoIterator<Item = &'n str>) -> Result<Vec<(usize, ParseInto)>, String> {
+pub fn resolve<'n>(
+    names: impl IntoIterator<Item = &'n str>,
+) -> Result<Vec<(usize, ParseInto)>, String> {
     let names: Vec<&str> = names.into_iter().collect();
     let missing: Vec<&str> = COLUMNS
         .iter()
@@ -111,7 +113,10 @@ mod tests {
     #[test]
     fn every_missing_column_is_named_and_unknown_ones_are_ignored() {
         let error = resolve(["region", "extra"]).unwrap_err();
-        assert!(error.starts_with("missing column(s): started_at, target, url"), "{error}");
+        assert!(
+            error.starts_with("missing column(s): started_at, target, url"),
+            "{error}"
+        );
         let mut names: Vec<&str> = COLUMNS.to_vec();
         names.insert(3, "extra");
         assert_eq!(resolve(names).unwrap().len(), COLUMNS.len());

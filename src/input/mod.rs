@@ -12,7 +12,6 @@ mod parquet;
 pub mod selection;
 pub mod sources;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::error::UsageError;
@@ -108,7 +107,13 @@ pub fn for_each_sample(
         .enable_all()
         .build()
         .map_err(|e| UsageError(format!("starting the fetcher: {e}")))?;
-    let sources = sources::resolve(inputs, &reading.selection, &reading.store, &runtime, reading.skip_bad)?;
+    let sources = sources::resolve(
+        inputs,
+        &reading.selection,
+        &reading.store,
+        &runtime,
+        reading.skip_bad,
+    )?;
     let progress = progress_bar(&sources);
     let (send_loaded, mut loaded) = tokio::sync::mpsc::channel(reading.fetches);
     let (send_full, full) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_AHEAD);
@@ -129,7 +134,13 @@ pub fn for_each_sample(
                 let checked = data.and_then(|data| {
                     if reading.skip_bad {
                         // Read it once without keeping rows: a file bad halfway is skipped whole.
-                        read_rows(&source, &data, &reading.selection, &mut Batch::default(), |b| b.len = 0)?;
+                        read_rows(
+                            &source,
+                            &data,
+                            &reading.selection,
+                            &mut Batch::default(),
+                            |b| b.len = 0,
+                        )?;
                     }
                     Ok(data)
                 });
@@ -142,7 +153,13 @@ pub fn for_each_sample(
                     }
                     Err(error) => return Err(error),
                 };
-                totals.rows += read_rows(&source, &data, &reading.selection, &mut batch, &mut hand_over)?;
+                totals.rows += read_rows(
+                    &source,
+                    &data,
+                    &reading.selection,
+                    &mut batch,
+                    &mut hand_over,
+                )?;
                 totals.files += 1;
             }
             let _ = send_full.send(batch);
@@ -180,9 +197,9 @@ fn read_rows(
     while rows.read_into(batch.next_slot())? {
         read += 1;
         let sample = &batch.samples[batch.len - 1];
-        let keep = selection.selects(sample).map_err(|what| {
-            UsageError(format!("{}: sample row {read}: {what}", source.name))
-        })?;
+        let keep = selection
+            .selects(sample)
+            .map_err(|what| UsageError(format!("{}: sample row {read}: {what}", source.name)))?;
         if !keep {
             batch.len -= 1;
             continue;
@@ -224,16 +241,10 @@ fn progress_bar(sources: &[Source]) -> indicatif::ProgressBar {
     let fetched = sources
         .iter()
         .any(|source| matches!(source.body, sources::Body::Object(..)));
-    if !fetched || !std::io::stderr().is_terminal() {
+    if !fetched {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new(sources.len() as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} objects read (eta {eta})",
-    ) {
-        bar.set_style(style);
-    }
-    bar
+    crate::schedule::output::progress_bar(sources.len() as u64, "objects read")
 }
 
 /// Samples parsed in place: the first `len` are rows, the rest are buffers to reuse.
@@ -295,7 +306,7 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("samples.csv");
-        let mut csv = csv::Writer::from_path(&path).unwrap();
+        let mut csv = ::csv::Writer::from_path(&path).unwrap();
         let written: Vec<Sample> = (0..3000)
             .map(|i| {
                 if i % 3 == 0 {
@@ -319,14 +330,15 @@ mod tests {
     fn an_unknown_enum_name_is_reported_with_serde_s_words() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("samples.csv");
-        let mut csv = csv::Writer::from_path(&path).unwrap();
+        let mut csv = ::csv::Writer::from_path(&path).unwrap();
         csv.serialize(Sample::default()).unwrap();
         csv.flush().unwrap();
         let text = std::fs::read_to_string(&path)
             .unwrap()
             .replace(",unknown,", ",warm,");
         std::fs::write(&path, text).unwrap();
-        let error = for_each_sample(std::slice::from_ref(&path), &Reading::default(), |_| {}).unwrap_err();
+        let error =
+            for_each_sample(std::slice::from_ref(&path), &Reading::default(), |_| {}).unwrap_err();
         assert_eq!(
             error.0,
             format!(
@@ -341,14 +353,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("samples.csv");
         std::fs::write(&path, text).unwrap();
-        let error = for_each_sample(std::slice::from_ref(&path), &Reading::default(), |_| {}).unwrap_err();
+        let error =
+            for_each_sample(std::slice::from_ref(&path), &Reading::default(), |_| {}).unwrap_err();
         let after_path = &error.0[path.display().to_string().len() + 1..];
         after_path.split(':').next().unwrap().to_string()
     }
 
     #[test]
     fn a_bad_row_is_named_by_its_own_line_after_blank_lines_and_multi_line_fields() {
-        let mut csv = csv::Writer::from_writer(Vec::new());
+        let mut csv = ::csv::Writer::from_writer(Vec::new());
         let multi_line = Sample {
             region: "two\nlines".into(),
             ..Sample::default()

@@ -13,6 +13,7 @@ use arrow_array::types::{
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::file::reader::ChunkReader;
 
 use super::columns::{self, ParseInto};
 use super::sources::Data;
@@ -36,27 +37,12 @@ pub struct ParquetSamples<'d> {
 impl<'d> ParquetSamples<'d> {
     pub fn open(name: &'d str, data: &Data) -> Result<Self, UsageError> {
         let bad = |what: String| UsageError(format!("{name}: {what}"));
-        let not_parquet = |e: parquet::errors::ParquetError| bad(format!("not a Parquet file: {e}"));
-        let builder = match data {
-            Data::File(path) => {
-                let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
-                ParquetRecordBatchReaderBuilder::try_new(file).map_err(not_parquet)?
-            }
-            Data::Bytes(bytes) => {
-                ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).map_err(not_parquet)?
-            }
-        };
-        let names: Vec<String> = builder
-            .schema()
-            .fields()
-            .iter()
-            .map(|field| field.name().clone())
-            .collect();
+        let (names, batches) = match data {
+            Data::File(path) => batches(std::fs::File::open(path).map_err(|e| bad(e.to_string()))?),
+            Data::Bytes(bytes) => batches(bytes.clone()),
+        }
+        .map_err(bad)?;
         let columns = columns::resolve(names.iter().map(String::as_str)).map_err(bad)?;
-        let batches = builder
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(|e| bad(e.to_string()))?;
         Ok(ParquetSamples {
             name,
             batches,
@@ -71,7 +57,11 @@ impl<'d> ParquetSamples<'d> {
 
     /// Overwrites every field of `sample` with the next row; false after the last.
     pub fn read_into(&mut self, sample: &mut Sample) -> Result<bool, UsageError> {
-        while self.batch.as_ref().is_none_or(|b| self.next == b.num_rows()) {
+        while self
+            .batch
+            .as_ref()
+            .is_none_or(|b| self.next == b.num_rows())
+        {
             match self.batches.next() {
                 None => return Ok(false),
                 Some(Ok(batch)) => (self.batch, self.next) = (Some(batch), 0),
@@ -105,6 +95,25 @@ impl<'d> ParquetSamples<'d> {
     }
 }
 
+/// The column names of a Parquet file and a reader of its record batches.
+fn batches<T: ChunkReader + 'static>(
+    input: T,
+) -> Result<(Vec<String>, ParquetRecordBatchReader), String> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(input)
+        .map_err(|e| format!("not a Parquet file: {e}"))?;
+    let names = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|field| field.name().clone())
+        .collect();
+    let reader = builder
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok((names, reader))
+}
+
 /// A value as the CSV writes it: numbers in Rust's shortest round-trip form (so they parse back
 /// to the same `f64`), timestamps in RFC 3339 UTC with microseconds as the probe writes them,
 /// null as an empty cell.
@@ -136,8 +145,12 @@ fn cell_text(array: &dyn Array, row: usize, out: &mut String) -> Result<(), Stri
         DataType::Timestamp(unit, _) => {
             let value = |array: &dyn Array| match unit {
                 TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(row),
-                TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().value(row),
-                TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
+                TimeUnit::Millisecond => {
+                    array.as_primitive::<TimestampMillisecondType>().value(row)
+                }
+                TimeUnit::Microsecond => {
+                    array.as_primitive::<TimestampMicrosecondType>().value(row)
+                }
                 TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(row),
             };
             let value = value(array);

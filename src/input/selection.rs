@@ -23,8 +23,12 @@ impl Selection {
         regions: &[String],
     ) -> Result<Selection, UsageError> {
         let now = Utc::now();
-        let since = since.map(|text| moment("--since", text, now, false)).transpose()?;
-        let until = until.map(|text| moment("--until", text, now, true)).transpose()?;
+        let since = since
+            .map(|text| moment("--since", text, now, false))
+            .transpose()?;
+        let until = until
+            .map(|text| moment("--until", text, now, true))
+            .transpose()?;
         if let (Some(since), Some(until)) = (since, until)
             && since >= until
         {
@@ -94,10 +98,19 @@ impl Selection {
 
 /// A date (`2026-12-01`: its midnight, or for `--until` the midnight after it, so the day is
 /// included), an RFC 3339 time, or a duration back from now (`7d`, `12h`, `90m`).
-fn moment(flag: &str, text: &str, now: DateTime<Utc>, end_of_day: bool) -> Result<DateTime<Utc>, UsageError> {
+fn moment(
+    flag: &str,
+    text: &str,
+    now: DateTime<Utc>,
+    end_of_day: bool,
+) -> Result<DateTime<Utc>, UsageError> {
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         let midnight = date.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-        return Ok(if end_of_day { midnight + Days::days(1) } else { midnight });
+        return Ok(if end_of_day {
+            midnight + Days::days(1)
+        } else {
+            midnight
+        });
     }
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Ok(time.into());
@@ -124,11 +137,26 @@ mod tests {
     #[test]
     fn a_date_until_includes_that_day_and_a_duration_counts_back_from_now() {
         let now = at("2026-12-02T12:00:00Z");
-        assert_eq!(moment("--until", "2026-12-01", now, true).unwrap(), at("2026-12-02T00:00:00Z"));
-        assert_eq!(moment("--since", "2026-12-01", now, false).unwrap(), at("2026-12-01T00:00:00Z"));
-        assert_eq!(moment("--since", "7d", now, false).unwrap(), at("2026-11-25T12:00:00Z"));
+        assert_eq!(
+            moment("--until", "2026-12-01", now, true).unwrap(),
+            at("2026-12-02T00:00:00Z")
+        );
+        assert_eq!(
+            moment("--since", "2026-12-01", now, false).unwrap(),
+            at("2026-12-01T00:00:00Z")
+        );
+        assert_eq!(
+            moment("--since", "7d", now, false).unwrap(),
+            at("2026-11-25T12:00:00Z")
+        );
         let error = moment("--since", "last week", now, false).unwrap_err();
-        assert!(error.0.starts_with("--since \"last week\": expected a date"), "{}", error.0);
+        assert!(
+            error
+                .0
+                .starts_with("--since \"last week\": expected a date"),
+            "{}",
+            error.0
+        );
     }
 
     #[test]
@@ -144,7 +172,10 @@ mod tests {
         assert!(!selection.may_hold(&key("date=2026-11-30", "region=auckland__nz")));
         assert!(!selection.may_hold(&key("date=2026-12-03", "region=auckland__nz")));
         assert!(!selection.may_hold(&key("date=2026-12-02", "region=sydney")));
-        assert!(selection.may_hold(&Partitions::default()), "outside the layout: read, then filter rows");
+        assert!(
+            selection.may_hold(&Partitions::default()),
+            "outside the layout: read, then filter rows"
+        );
     }
 
     #[test]
@@ -159,9 +190,18 @@ mod tests {
             region: region.into(),
             ..Sample::default()
         };
-        assert_eq!(selection.selects(&row("2026-12-01T06:00:00.000000Z", "sydney")), Ok(true));
-        assert_eq!(selection.selects(&row("2026-12-01T05:59:59.999999Z", "sydney")), Ok(false));
-        assert_eq!(selection.selects(&row("2026-12-01T07:00:00.000000Z", "auckland")), Ok(false));
+        assert_eq!(
+            selection.selects(&row("2026-12-01T06:00:00.000000Z", "sydney")),
+            Ok(true)
+        );
+        assert_eq!(
+            selection.selects(&row("2026-12-01T05:59:59.999999Z", "sydney")),
+            Ok(false)
+        );
+        assert_eq!(
+            selection.selects(&row("2026-12-01T07:00:00.000000Z", "auckland")),
+            Ok(false)
+        );
         assert!(selection.selects(&row("yesterday", "sydney")).is_err());
     }
 }

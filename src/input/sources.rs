@@ -108,7 +108,11 @@ pub fn resolve(
                     return Err(UsageError(format!(
                         "{}: directory has no .csv or .parquet files{}",
                         input.display(),
-                        if selection.is_everything() { "" } else { " selected" }
+                        if selection.is_everything() {
+                            ""
+                        } else {
+                            " selected"
+                        }
                     )));
                 }
                 found.sort();
@@ -134,9 +138,7 @@ pub fn resolve(
 
 fn local(path: PathBuf, format: Option<Format>) -> Source {
     let name = path.display().to_string();
-    let format = format
-        .or_else(|| Format::of(&name))
-        .unwrap_or(Format::Csv);
+    let format = format.or_else(|| Format::of(&name)).unwrap_or(Format::Csv);
     Source {
         name,
         format,
@@ -145,7 +147,12 @@ fn local(path: PathBuf, format: Option<Format>) -> Source {
 }
 
 /// Sample files under `dir`, recursively; hidden entries (a report's staging directory) skipped.
-fn walk(root: &Path, dir: &Path, selection: &Selection, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn walk(
+    root: &Path,
+    dir: &Path,
+    selection: &Selection,
+    found: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let hidden = path

@@ -26,9 +26,14 @@ pub struct ProbeArgs {
     /// Written into every row [default: this machine's host name].
     #[arg(long, value_name = "NAME")]
     pub region: Option<String>,
-    /// Append rows to this CSV file, each flushed as its sample ends [default: stdout].
-    #[arg(long, value_name = "FILE.csv")]
+    /// Where rows go [default: stdout]: a CSV file (appended to, each row flushed as its sample
+    /// ends), a .parquet file (written whole when the run ends), or an object-store prefix
+    /// (s3://bucket/prefix, gs://, az://, file:///abs/dir): one object per run in the layout
+    /// PREFIX/kind=…/date=…/region=…/RUN_ID.csv|parquet, rows spooled locally until then.
+    #[arg(long, value_name = "FILE_OR_URL")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub sink: crate::sink::SinkArgs,
     /// Keep one connection per target: later samples skip DNS, connect and TLS (empty cells).
     #[arg(long)]
     pub reuse: bool,

@@ -4,7 +4,7 @@
 //!
 //! The pipeline: [`ProbeArgs`] (+ [`ConfigFile`]) → [`Plan`] (everything validated; bad input
 //! stops here, before any file is touched) → [`rounds::each_slot`] → rows through
-//! [`output::RowWriter`] → [`summary`] and the exit status.
+//! [`crate::sink::Sink`] → [`summary`] and the exit status.
 
 pub mod args;
 pub mod config;

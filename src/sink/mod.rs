@@ -43,7 +43,12 @@ pub struct SinkArgs {
     pub format: Option<Format>,
     /// Where rows wait for the store (or a Parquet file) while the run goes on; a spool that
     /// could not be written stays here.
-    #[arg(long, value_name = "DIR", env = "CDNPROBE_SPOOL_DIR", default_value = "cdnprobe-spool")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "CDNPROBE_SPOOL_DIR",
+        default_value = "cdnprobe-spool"
+    )]
     pub spool_dir: PathBuf,
     /// How long each write to the store is retried, with exponential backoff, before giving up.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "60s")]
@@ -92,12 +97,18 @@ enum Out {
 /// What a spool becomes when the run ends.
 enum Finish {
     ParquetFile(PathBuf),
-    Store { location: Location, url: String, args: SinkArgs },
+    Store {
+        location: Location,
+        url: String,
+        args: SinkArgs,
+    },
 }
 
 /// Why a run's rows are not where `--out` said, and how to put them there.
 #[derive(Debug, thiserror::Error)]
-#[error("could not write to {url}: {cause}\ncdnprobe: the rows are kept in {spool}; write them later with:\n  {push}")]
+#[error(
+    "could not write to {url}: {cause}\ncdnprobe: the rows are kept in {spool}; write them later with:\n  {push}"
+)]
 pub struct NotStored {
     pub url: String,
     pub cause: String,
@@ -108,7 +119,11 @@ pub struct NotStored {
 impl Sink {
     /// Checks `--out` and opens what the rows are written to first. Bad input (an unsupported
     /// URL, Parquet to standard output, an existing Parquet file) touches nothing.
-    pub fn open(out: Option<&Path>, kind: &'static str, args: &SinkArgs) -> Result<Sink, UsageError> {
+    pub fn open(
+        out: Option<&Path>,
+        kind: &'static str,
+        args: &SinkArgs,
+    ) -> Result<Sink, UsageError> {
         let columns = columns_for(kind).expect("every kind of row registers its columns");
         let header: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
         let text = out.map(|path| path.to_string_lossy().into_owned());
@@ -149,9 +164,8 @@ impl Sink {
         };
         let started = Utc::now();
         let run_id = layout::run_id(started);
-        let spool = Spool::create(&args.spool_dir, &run_id, kind, &header).map_err(|e| {
-            UsageError(format!("--spool-dir {}: {e}", args.spool_dir.display()))
-        })?;
+        let spool = Spool::create(&args.spool_dir, &run_id, kind, &header)
+            .map_err(|e| UsageError(format!("--spool-dir {}: {e}", args.spool_dir.display())))?;
         Ok(Sink {
             out: Out::Spooled {
                 spool,
@@ -172,6 +186,27 @@ impl Sink {
                 writer.flush()
             }
             Out::Spooled { spool, .. } => spool.write(row),
+        }
+    }
+
+    /// Ends the output and tells the user where the rows went (stderr). When the store could
+    /// not be written, tells why and how to write them later, and returns the exit status to
+    /// end with ([`EXIT_NOT_STORED`]).
+    pub async fn close(self) -> anyhow::Result<Option<std::process::ExitCode>> {
+        match self.finish().await {
+            Ok(written) => {
+                for place in written {
+                    eprintln!("cdnprobe: rows written to {place}");
+                }
+                Ok(None)
+            }
+            Err(error) => match error.downcast::<NotStored>() {
+                Ok(not_stored) => {
+                    eprintln!("cdnprobe: {not_stored}");
+                    Ok(Some(std::process::ExitCode::from(EXIT_NOT_STORED)))
+                }
+                Err(other) => Err(other),
+            },
         }
     }
 
@@ -198,21 +233,31 @@ impl Sink {
         match to {
             Finish::ParquetFile(file) => {
                 let bytes = parquet::csv_to_parquet(File::open(&path)?, &columns)?;
-                let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let parent = file
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
                 let mut staged = tempfile::NamedTempFile::new_in(parent)?;
                 staged.write_all(&bytes)?;
                 staged.persist_noclobber(&file).map_err(|e| e.error)?;
                 std::fs::remove_file(&path)?;
                 Ok(vec![file.display().to_string()])
             }
-            Finish::Store { location, url, args } => {
-                let objects = objects::of_spool(&path, self.kind, &run_id, run_date, format, &columns)?;
+            Finish::Store {
+                location,
+                url,
+                args,
+            } => {
+                let objects =
+                    objects::of_spool(&path, self.kind, &run_id, run_date, format, &columns)?;
                 match upload::put_all(&location, &objects).await {
                     Ok(written) => {
                         std::fs::remove_file(&path)?;
                         Ok(written)
                     }
-                    Err(error) => Err(not_stored(&url, error.to_string(), &path, format, &args).into()),
+                    Err(error) => {
+                        Err(not_stored(&url, error.to_string(), &path, format, &args).into())
+                    }
                 }
             }
         }
@@ -220,7 +265,13 @@ impl Sink {
 }
 
 /// The failure report with the one command that finishes the job.
-pub fn not_stored(url: &str, cause: String, spool: &Path, format: Format, args: &SinkArgs) -> NotStored {
+pub fn not_stored(
+    url: &str,
+    cause: String,
+    spool: &Path,
+    format: Format,
+    args: &SinkArgs,
+) -> NotStored {
     let mut push = format!("cdnprobe push {} {url}", spool.display());
     if format == Format::Parquet {
         push.push_str(" --format parquet");
@@ -237,11 +288,17 @@ pub fn not_stored(url: &str, cause: String, spool: &Path, format: Format, args: 
 }
 
 /// The CSV file `--out` names (appended; header only when new or empty), or stdout.
-fn open_csv(out: Option<&Path>, header: &[String]) -> Result<csv::Writer<Box<dyn Write + Send>>, UsageError> {
+fn open_csv(
+    out: Option<&Path>,
+    header: &[String],
+) -> Result<csv::Writer<Box<dyn Write + Send>>, UsageError> {
     let (sink, needs_header): (Box<dyn Write + Send>, bool) = match out {
         Some(path) => {
             if path.is_dir() {
-                return Err(UsageError(format!("--out {}: is a directory", path.display())));
+                return Err(UsageError(format!(
+                    "--out {}: is a directory",
+                    path.display()
+                )));
             }
             let file: File = std::fs::OpenOptions::new()
                 .create(true)
@@ -257,7 +314,9 @@ fn open_csv(out: Option<&Path>, header: &[String]) -> Result<csv::Writer<Box<dyn
         .has_headers(false)
         .from_writer(sink);
     if needs_header {
-        let written = writer.write_record(header).and_then(|()| Ok(writer.flush()?));
+        let written = writer
+            .write_record(header)
+            .and_then(|()| Ok(writer.flush()?));
         written.map_err(|e| UsageError(format!("--out: {e}")))?;
     }
     Ok(writer)

@@ -51,7 +51,10 @@ pub fn of_spool(
             .and_then(|i| record.get(i))
             .and_then(|text| NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok())
             .unwrap_or(run_date);
-        let region = region.and_then(|i| record.get(i)).unwrap_or_default().to_owned();
+        let region = region
+            .and_then(|i| record.get(i))
+            .unwrap_or_default()
+            .to_owned();
         let key = (date, region);
         let index = match groups.iter().position(|(k, _, _)| *k == key) {
             Some(index) => index,
@@ -135,7 +138,17 @@ mod tests {
         let spool = spool_of(&[("2026-12-01T10:00:00.000000Z", "sydney")]);
         let columns = columns_of::<Sample>();
         let date = run_date("20261201T100000Z").unwrap();
-        let make = || of_spool(spool.path(), "samples", "R", date, Format::Parquet, &columns).unwrap();
+        let make = || {
+            of_spool(
+                spool.path(),
+                "samples",
+                "R",
+                date,
+                Format::Parquet,
+                &columns,
+            )
+            .unwrap()
+        };
         let (first, second) = (make(), make());
         assert_eq!(first, second);
         assert!(first[0].bytes.starts_with(b"PAR1"));

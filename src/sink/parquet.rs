@@ -6,7 +6,9 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow_array::builder::{
+    BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::ArrowWriter;
@@ -21,7 +23,11 @@ const BATCH_ROWS: usize = 8192;
 #[derive(Debug, thiserror::Error)]
 pub enum ParquetError {
     #[error("line {line}: column {column}: {what}")]
-    Cell { line: u64, column: String, what: String },
+    Cell {
+        line: u64,
+        column: String,
+        what: String,
+    },
     #[error("{0}")]
     Csv(#[from] csv::Error),
     #[error("{0}")]
@@ -38,11 +44,15 @@ pub fn csv_to_parquet(csv: impl Read, record: &[Column]) -> Result<Vec<u8>, Parq
         .headers()?
         .iter()
         .map(|name| {
-            record.iter().find(|c| c.name == name).cloned().unwrap_or(Column {
-                name: name.to_owned(),
-                kind: Kind::Text,
-                nullable: true,
-            })
+            record
+                .iter()
+                .find(|c| c.name == name)
+                .cloned()
+                .unwrap_or(Column {
+                    name: name.to_owned(),
+                    kind: Kind::Text,
+                    nullable: true,
+                })
         })
         .collect();
     let schema = Arc::new(Schema::new(
@@ -62,11 +72,13 @@ pub fn csv_to_parquet(csv: impl Read, record: &[Column]) -> Result<Vec<u8>, Parq
     while reader.read_record(&mut record)? {
         let line = record.position().map_or(0, |p| p.line());
         for ((builder, column), cell) in builders.iter_mut().zip(&columns).zip(record.iter()) {
-            builder.push(cell, column.nullable).map_err(|what| ParquetError::Cell {
-                line,
-                column: column.name.clone(),
-                what,
-            })?;
+            builder
+                .push(cell, column.nullable)
+                .map_err(|what| ParquetError::Cell {
+                    line,
+                    column: column.name.clone(),
+                    what,
+                })?;
         }
         pending += 1;
         if pending == BATCH_ROWS {
@@ -140,7 +152,9 @@ impl Builder {
             }
             Builder::Integer(b) => b.append_value(cell.parse().map_err(|_| bad("not an integer"))?),
             Builder::Float(b) => b.append_value(cell.parse().map_err(|_| bad("not a number"))?),
-            Builder::Boolean(b) => b.append_value(cell.parse().map_err(|_| bad("not true or false"))?),
+            Builder::Boolean(b) => {
+                b.append_value(cell.parse().map_err(|_| bad("not true or false"))?)
+            }
         }
         Ok(())
     }

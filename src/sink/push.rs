@@ -37,7 +37,10 @@ pub async fn execute(args: PushArgs) -> anyhow::Result<ExitCode> {
     let format = args.sink.format.unwrap_or_default();
     let columns = columns_for(&kind).unwrap_or_default();
     let run_date = objects::run_date(&run_id).ok_or_else(|| {
-        UsageError(format!("{}: the run id does not start with its date", args.spool.display()))
+        UsageError(format!(
+            "{}: the run id does not start with its date",
+            args.spool.display()
+        ))
     })?;
     let objects = objects::of_spool(&args.spool, &kind, &run_id, run_date, format, &columns)
         .map_err(|e| UsageError(format!("{}: {e}", args.spool.display())))?;
@@ -50,7 +53,13 @@ pub async fn execute(args: PushArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
-            let failure = not_stored(&args.url, error.to_string(), &args.spool, format, &args.sink);
+            let failure = not_stored(
+                &args.url,
+                error.to_string(),
+                &args.spool,
+                format,
+                &args.sink,
+            );
             eprintln!("cdnprobe: {failure}");
             Ok(ExitCode::from(super::EXIT_NOT_STORED))
         }

@@ -77,7 +77,10 @@ struct Fields<'c> {
 impl<'de> de::MapAccess<'de> for Fields<'_> {
     type Error = Error;
 
-    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
         let Some(name) = self.fields.get(self.next) else {
             return Ok(None);
         };
@@ -194,11 +197,26 @@ mod tests {
         let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, COLUMNS);
         let of = |name: &str| columns.iter().find(|c| c.name == name).unwrap().clone();
-        assert_eq!((of("started_at").kind, of("started_at").nullable), (Kind::Timestamp, false));
-        assert_eq!((of("sample").kind, of("sample").nullable), (Kind::Integer, false));
-        assert_eq!((of("status").kind, of("status").nullable), (Kind::Integer, true));
-        assert_eq!((of("ttfb_ms").kind, of("ttfb_ms").nullable), (Kind::Float, true));
-        assert_eq!((of("cache").kind, of("cache").nullable), (Kind::Text, false));
+        assert_eq!(
+            (of("started_at").kind, of("started_at").nullable),
+            (Kind::Timestamp, false)
+        );
+        assert_eq!(
+            (of("sample").kind, of("sample").nullable),
+            (Kind::Integer, false)
+        );
+        assert_eq!(
+            (of("status").kind, of("status").nullable),
+            (Kind::Integer, true)
+        );
+        assert_eq!(
+            (of("ttfb_ms").kind, of("ttfb_ms").nullable),
+            (Kind::Float, true)
+        );
+        assert_eq!(
+            (of("cache").kind, of("cache").nullable),
+            (Kind::Text, false)
+        );
         assert_eq!((of("error").kind, of("error").nullable), (Kind::Text, true));
     }
 }

@@ -19,14 +19,21 @@ pub struct Spool {
 
 impl Spool {
     /// A new spool in `dir` (created if missing) with the header row written.
-    pub fn create(dir: &Path, run_id: &str, kind: &str, header: &[String]) -> std::io::Result<Spool> {
+    pub fn create(
+        dir: &Path,
+        run_id: &str,
+        kind: &str,
+        header: &[String],
+    ) -> std::io::Result<Spool> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(format!("{run_id}.{kind}.csv"));
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)?;
-        let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(file);
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(file);
         writer.write_record(header)?;
         writer.flush()?;
         Ok(Spool {

@@ -50,9 +50,11 @@ impl Location {
 
 /// True when `text` names an object store rather than a local path.
 pub fn is_url(text: &str) -> bool {
-    ["s3://", "s3a://", "gs://", "az://", "abfs://", "abfss://", "file://"]
-        .iter()
-        .any(|scheme| text.starts_with(scheme))
+    [
+        "s3://", "s3a://", "gs://", "az://", "abfs://", "abfss://", "file://",
+    ]
+    .iter()
+    .any(|scheme| text.starts_with(scheme))
 }
 
 /// Opens the store an URL names. `retry_for` bounds how long one request is retried.
@@ -129,7 +131,11 @@ pub fn open(text: &str, args: &StoreArgs, retry_for: Duration) -> Result<Locatio
             let base = format!("file://{}", root.display());
             (Arc::new(store), ObjectPath::default(), base)
         }
-        other => return Err(bad(format!("unsupported scheme {other}:// (use s3, gs, az or file)"))),
+        other => {
+            return Err(bad(format!(
+                "unsupported scheme {other}:// (use s3, gs, az or file)"
+            )));
+        }
     };
     Ok(Location {
         store,
@@ -215,12 +221,18 @@ mod tests {
     #[test]
     fn an_unknown_scheme_is_bad_input_naming_the_choices() {
         let error = open("ftp://host/x", &StoreArgs::default(), DEFAULT_RETRY_FOR).unwrap_err();
-        assert_eq!(error.0, "ftp://host/x: unsupported scheme ftp:// (use s3, gs, az or file)");
+        assert_eq!(
+            error.0,
+            "ftp://host/x: unsupported scheme ftp:// (use s3, gs, az or file)"
+        );
     }
 
     #[test]
     fn the_store_s_code_and_message_are_picked_out_of_its_xml() {
         let xml = "Client error with status 403 Forbidden: <?xml version=\"1.0\"?><Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>";
-        assert_eq!(between(xml, "<Code>", "</Code>"), Some("InvalidAccessKeyId"));
+        assert_eq!(
+            between(xml, "<Code>", "</Code>"),
+            Some("InvalidAccessKeyId")
+        );
     }
 }

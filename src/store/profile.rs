@@ -58,11 +58,7 @@ pub fn credentials() -> Result<Option<Profile>, UsageError> {
             None => Ok(None),
         };
     };
-    let value = |key: &str| {
-        keys.iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    };
+    let value = |key: &str| keys.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let (Some(access_key_id), Some(secret_access_key)) =
         (value("aws_access_key_id"), value("aws_secret_access_key"))
     else {
@@ -79,7 +75,11 @@ pub fn credentials() -> Result<Option<Profile>, UsageError> {
     let region = aws_file("AWS_CONFIG_FILE", "config")
         .and_then(|path| std::fs::read_to_string(path).ok())
         .and_then(|text| section(&text, &config_section))
-        .and_then(|keys| keys.into_iter().find(|(k, _)| k == "region").map(|(_, v)| v));
+        .and_then(|keys| {
+            keys.into_iter()
+                .find(|(k, _)| k == "region")
+                .map(|(_, v)| v)
+        });
     Ok(Some(Profile {
         access_key_id,
         secret_access_key,
@@ -91,7 +91,11 @@ pub fn credentials() -> Result<Option<Profile>, UsageError> {
 fn aws_file(variable: &str, name: &str) -> Option<PathBuf> {
     match std::env::var_os(variable) {
         Some(path) => Some(PathBuf::from(path)),
-        None => Some(PathBuf::from(std::env::var_os("HOME")?).join(".aws").join(name)),
+        None => Some(
+            PathBuf::from(std::env::var_os("HOME")?)
+                .join(".aws")
+                .join(name),
+        ),
     }
 }
 

@@ -36,7 +36,13 @@ impl Moto {
             kill "$moto" 2>/dev/null"#;
         let mut command = Command::new("sh");
         command
-            .args(["-c", script, "sh", &port.to_string(), &std::process::id().to_string()])
+            .args([
+                "-c",
+                script,
+                "sh",
+                &port.to_string(),
+                &std::process::id().to_string(),
+            ])
             .stdin(Stdio::null());
         if auth {
             command.env("INITIAL_NO_AUTH_ACTION_COUNT", "0");
@@ -63,7 +69,10 @@ impl Moto {
 
     /// Every key in the bucket, sorted.
     pub fn keys(&self, bucket: &str) -> Vec<String> {
-        let output = curl(&[&format!("{}/{bucket}?list-type=2&max-keys=10000", self.endpoint)]);
+        let output = curl(&[&format!(
+            "{}/{bucket}?list-type=2&max-keys=10000",
+            self.endpoint
+        )]);
         let xml = String::from_utf8(output.stdout).unwrap();
         let mut keys: Vec<String> = xml
             .split("<Key>")
@@ -87,7 +96,14 @@ impl Moto {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), bytes).unwrap();
         let url = format!("{}/{bucket}/{key}", self.endpoint);
-        let output = curl(&["--fail", "-X", "PUT", "--data-binary", &format!("@{}", file.path().display()), &url]);
+        let output = curl(&[
+            "--fail",
+            "-X",
+            "PUT",
+            "--data-binary",
+            &format!("@{}", file.path().display()),
+            &url,
+        ]);
         assert!(output.status.success(), "PUT {key}: {output:?}");
     }
 
@@ -102,7 +118,9 @@ impl Moto {
 
     /// Stops the server (a store that went down).
     pub fn stop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 }
