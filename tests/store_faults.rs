@@ -241,14 +241,14 @@ async fn a_foreign_or_corrupt_object_is_named_and_nothing_is_written_unless_skip
     };
     for (key, bytes, named) in [
         (
-            "fleet/kind=samples/notes.txt",
-            &b"hello"[..],
-            "notes.txt: not a sample file",
-        ),
-        (
             "fleet/kind=samples/date=2026-12-01/region=x/broken.parquet",
             &b"PAR1 not really"[..],
             "broken.parquet: not a Parquet file",
+        ),
+        (
+            "fleet/kind=samples/notes.txt",
+            &b"hello"[..],
+            "notes.txt: not a sample file",
         ),
     ] {
         moto.put(&bucket, key, bytes);

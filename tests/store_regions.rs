@@ -194,9 +194,8 @@ print(table.num_rows)
     assert_eq!(read.trim(), "24");
     std::fs::create_dir_all(&as_csv).unwrap();
     for key in &keys {
-        let spool = as_csv
-            .join(Path::new(key).file_stem().unwrap())
-            .with_extension("csv");
+        // Named by the whole key, so the files sort as the objects do (region first).
+        let spool = as_csv.join(key.replace('/', "_").replace(".parquet", ".csv"));
         python(&format!(
             r#"
 import pyarrow.parquet as pq, csv
