@@ -128,9 +128,9 @@ fn cell_text(array: &dyn Array, row: usize, out: &mut String) -> Result<(), Stri
         };
     }
     let _ = match array.data_type() {
-        DataType::Utf8 => Ok(out.push_str(array.as_string::<i32>().value(row))),
-        DataType::LargeUtf8 => Ok(out.push_str(array.as_string::<i64>().value(row))),
-        DataType::Utf8View => Ok(out.push_str(array.as_string_view().value(row))),
+        DataType::Utf8 => write!(out, "{}", array.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => write!(out, "{}", array.as_string::<i64>().value(row)),
+        DataType::Utf8View => write!(out, "{}", array.as_string_view().value(row)),
         DataType::Boolean => write!(out, "{}", array.as_boolean().value(row)),
         DataType::Int8 => number!(Int8Type),
         DataType::Int16 => number!(Int16Type),
@@ -163,7 +163,11 @@ fn cell_text(array: &dyn Array, row: usize, out: &mut String) -> Result<(), Stri
             let time = micros
                 .and_then(chrono::DateTime::from_timestamp_micros)
                 .ok_or_else(|| format!("timestamp out of range: {value}"))?;
-            Ok(out.push_str(&time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)))
+            write!(
+                out,
+                "{}",
+                time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            )
         }
         other => return Err(format!("unsupported Parquet type {other}")),
     };

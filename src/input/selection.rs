@@ -77,7 +77,7 @@ impl Selection {
 
     /// Whether a row is selected; a row without a readable time cannot be placed in a window.
     pub fn selects(&self, sample: &Sample) -> Result<bool, String> {
-        if !self.regions.is_empty() && !self.regions.iter().any(|r| *r == sample.region) {
+        if !self.regions.is_empty() && !self.regions.contains(&sample.region) {
             return Ok(false);
         }
         if self.since.is_none() && self.until.is_none() {

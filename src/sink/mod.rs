@@ -84,14 +84,17 @@ pub struct Sink {
 }
 
 enum Out {
-    Csv(csv::Writer<Box<dyn Write + Send>>),
-    Spooled {
-        spool: Spool,
-        to: Finish,
-        run_id: String,
-        run_date: NaiveDate,
-        format: Format,
-    },
+    /// Both boxed: each holds a buffered writer hundreds of bytes long.
+    Csv(Box<csv::Writer<Box<dyn Write + Send>>>),
+    Spooled(Box<Spooled>),
+}
+
+struct Spooled {
+    spool: Spool,
+    to: Finish,
+    run_id: String,
+    run_date: NaiveDate,
+    format: Format,
 }
 
 /// What a spool becomes when the run ends.
@@ -158,7 +161,7 @@ impl Sink {
                 ));
             }
             (path, None) => {
-                let out = Out::Csv(open_csv(path, &header)?);
+                let out = Out::Csv(Box::new(open_csv(path, &header)?));
                 return Ok(Sink { out, kind });
             }
         };
@@ -167,13 +170,13 @@ impl Sink {
         let spool = Spool::create(&args.spool_dir, &run_id, kind, &header)
             .map_err(|e| UsageError(format!("--spool-dir {}: {e}", args.spool_dir.display())))?;
         Ok(Sink {
-            out: Out::Spooled {
+            out: Out::Spooled(Box::new(Spooled {
                 spool,
                 to,
                 run_id,
                 run_date: started.date_naive(),
                 format,
-            },
+            })),
             kind,
         })
     }
@@ -185,7 +188,7 @@ impl Sink {
                 writer.serialize(row).map_err(std::io::Error::other)?;
                 writer.flush()
             }
-            Out::Spooled { spool, .. } => spool.write(row),
+            Out::Spooled(spooled) => spooled.spool.write(row),
         }
     }
 
@@ -213,16 +216,16 @@ impl Sink {
     /// Ends the run's output: for a spool, makes its objects (or Parquet file) and removes it.
     /// Returns what was written, for the user.
     pub async fn finish(self) -> Result<Vec<String>, anyhow::Error> {
-        let Out::Spooled {
+        let Out::Spooled(spooled) = self.out else {
+            return Ok(Vec::new());
+        };
+        let Spooled {
             spool,
             to,
             run_id,
             run_date,
             format,
-        } = self.out
-        else {
-            return Ok(Vec::new());
-        };
+        } = *spooled;
         let rows = spool.rows();
         let path = spool.close()?;
         if rows == 0 {

@@ -29,6 +29,9 @@ pub enum ObjectsError {
     Io(#[from] std::io::Error),
 }
 
+/// The rows of one (date, region), CSV with the spool's header, and how many.
+type Group = ((NaiveDate, String), csv::Writer<Vec<u8>>, u64);
+
 /// The objects of the run whose spool is `spool`. `run_date` files rows without a readable
 /// `started_at`; `columns` types the Parquet columns.
 pub fn of_spool(
@@ -44,7 +47,7 @@ pub fn of_spool(
     let column = |name: &str| header.iter().position(|h| h == name);
     let (started, region) = (column("started_at"), column("region"));
     // (date, region) → the rows filed under it, in spool order.
-    let mut groups: Vec<((NaiveDate, String), csv::Writer<Vec<u8>>, u64)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     for record in reader.records() {
         let record = record?;
         let date = started
