@@ -80,7 +80,10 @@ fn a_directory_without_csv_files_is_rejected() {
     std::fs::write(runs.join("notes.txt"), "not samples").unwrap();
     assert_rejected(
         &runs,
-        &format!("{}: directory has no .csv files", runs.display()),
+        &format!(
+            "{}: directory has no .csv or .parquet files",
+            runs.display()
+        ),
     );
 }
 
