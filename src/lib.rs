@@ -12,6 +12,7 @@ pub mod error;
 pub mod format;
 pub mod input;
 pub mod lab;
+pub mod play;
 pub mod probe;
 pub mod report;
 pub mod run;
