@@ -18,7 +18,11 @@ async fn cdnprobe(args: Vec<String>) -> Output {
 }
 
 fn rows(path: &std::path::Path) -> Vec<csv::StringRecord> {
-    csv::Reader::from_path(path).unwrap().records().map(Result::unwrap).collect()
+    csv::Reader::from_path(path)
+        .unwrap()
+        .records()
+        .map(Result::unwrap)
+        .collect()
 }
 
 fn header(path: &std::path::Path) -> Vec<String> {
@@ -34,7 +38,11 @@ async fn play_writes_one_row_per_session_interleaved_and_every_request() {
     let args: Vec<String> = [
         "play",
         &format!("--target=s3=http://{}{}", origin.addr(), origin.tail),
-        &format!("--target=cloudfront=http://{}{}", origin.addr(), origin.faststart),
+        &format!(
+            "--target=cloudfront=http://{}{}",
+            origin.addr(),
+            origin.faststart
+        ),
         "--samples=2",
         "--watch=2s",
         "--playback-rate=10",
@@ -45,12 +53,24 @@ async fn play_writes_one_row_per_session_interleaved_and_every_request() {
     .map(String::from)
     .to_vec();
     let output = cdnprobe(args).await;
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     assert_eq!(header(&out), cdnprobe::play::record::COLUMNS);
     let sessions = rows(&out);
     let order: Vec<(&str, &str)> = sessions.iter().map(|r| (&r[2], &r[4])).collect();
-    assert_eq!(order, [("s3", "1"), ("cloudfront", "1"), ("s3", "2"), ("cloudfront", "2")]);
+    assert_eq!(
+        order,
+        [
+            ("s3", "1"),
+            ("cloudfront", "1"),
+            ("s3", "2"),
+            ("cloudfront", "2")
+        ]
+    );
     for row in &sessions {
         assert_eq!(&row[1], "lab");
         assert_eq!(&row[5], "mp4");
@@ -68,9 +88,14 @@ async fn play_writes_one_row_per_session_interleaved_and_every_request() {
     let session = expected.iter().position(|c| *c == "session").unwrap();
     assert_eq!(&per_request[7][session], "2");
     // The session's bytes are its requests' bytes.
-    let bytes_of = |rows: &[csv::StringRecord], col: usize| -> u64 { rows.iter().map(|r| r[col].parse::<u64>().unwrap()).sum() };
+    let bytes_of = |rows: &[csv::StringRecord], col: usize| -> u64 {
+        rows.iter().map(|r| r[col].parse::<u64>().unwrap()).sum()
+    };
     let sample_bytes = expected.iter().position(|c| *c == "bytes").unwrap();
-    assert_eq!(bytes_of(&per_request[..3], sample_bytes), sessions[0][8].parse::<u64>().unwrap());
+    assert_eq!(
+        bytes_of(&per_request[..3], sample_bytes),
+        sessions[0][8].parse::<u64>().unwrap()
+    );
 }
 
 #[tokio::test]
@@ -94,8 +119,16 @@ async fn a_target_with_bad_media_gets_classified_rows_and_the_run_goes_on() {
     .to_vec();
     let output = cdnprobe(args).await;
     // Every session of one target failed: exit 1, as run does, after all four sessions.
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
-    let errors: Vec<(String, String)> = rows(&out).iter().map(|r| (r[2].to_string(), r[25].to_string())).collect();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let errors: Vec<(String, String)> = rows(&out)
+        .iter()
+        .map(|r| (r[2].to_string(), r[25].to_string()))
+        .collect();
     assert_eq!(errors.len(), 4);
     for (target, error) in errors {
         assert_eq!(error, if target == "broken" { "media" } else { "" });

@@ -12,7 +12,7 @@ use super::session;
 use super::summary::{SessionTally, print_tallies};
 use crate::error::UsageError;
 use crate::schedule::output::{RowWriter, progress_bar};
-use crate::schedule::rounds::{each_slot, until_interrupted};
+use crate::schedule::rounds::{each_slot, run_to_end};
 use crate::schedule::summary::exit_status;
 use crate::schedule::{ConfigFile, Plan, ProbeArgs};
 
@@ -99,13 +99,7 @@ pub async fn execute(args: PlayArgs) -> anyhow::Result<ExitCode> {
         tallies[slot.index].record(&row);
         Ok(())
     });
-    let finished = match until_interrupted(schedule).await {
-        Some(result) => {
-            result?;
-            true
-        }
-        None => false,
-    };
+    let finished = run_to_end(schedule).await?;
     progress.finish_and_clear();
     print_tallies(&tallies, &plan);
     Ok(exit_status(
