@@ -18,6 +18,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::sample::{CacheStatus, ErrorClass, Sample};
+use crate::schedule::config::Role;
 use crate::stats::Phase;
 
 /// Histogram bucket bounds in seconds, 1 ms to 60 s at six steps a decade (1, 1.5, 2, 3, 5,
@@ -33,7 +34,7 @@ pub const BUCKETS_SECONDS: [f64; 30] = [
 ];
 
 /// Every value of the `result` label: `ok`, then each error class.
-pub const RESULTS: [&str; 9] = [
+pub const RESULTS: [&str; 10] = [
     "ok",
     "dns",
     "connect",
@@ -43,32 +44,8 @@ pub const RESULTS: [&str; 9] = [
     "truncated",
     "protocol",
     "http_status",
+    "media",
 ];
-
-/// What a target is in the speedup comparison; the recording rules divide the baseline's
-/// quantile by each candidate's in the same region.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// The origin, reached without the CDN.
-    Baseline,
-    /// A CDN in front of that origin.
-    Candidate,
-    /// Probed and exported, but in no comparison.
-    #[default]
-    None,
-}
-
-impl Role {
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Baseline => "baseline",
-            Role::Candidate => "candidate",
-            // An empty label value is the same as no label to Prometheus.
-            Role::None => "",
-        }
-    }
-}
 
 impl EncodeLabelValue for Role {
     fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
@@ -257,6 +234,7 @@ pub fn result_name(error: Option<ErrorClass>) -> &'static str {
         Some(ErrorClass::Truncated) => "truncated",
         Some(ErrorClass::Protocol) => "protocol",
         Some(ErrorClass::HttpStatus) => "http_status",
+        Some(ErrorClass::Media) => "media",
     }
 }
 
@@ -310,6 +288,7 @@ mod tests {
             ErrorClass::Truncated,
             ErrorClass::Protocol,
             ErrorClass::HttpStatus,
+            ErrorClass::Media,
         ];
         for class in classes {
             // The CSV's error column and the metric's result label say the same word.
@@ -387,7 +366,7 @@ mod tests {
     fn series_are_fixed_by_the_config_before_any_probe() {
         let text = metrics().encode();
         let series = text.lines().filter(|l| !l.starts_with('#')).count();
-        // 6 phases × (31 buckets + sum + count) + 9 results + 4 cache states + bytes + build info.
-        assert_eq!(series, 6 * 33 + 9 + 4 + 1 + 1, "{text}");
+        // 6 phases × (31 buckets + sum + count) + 10 results + 4 cache states + bytes + build info.
+        assert_eq!(series, 6 * 33 + RESULTS.len() + 4 + 1 + 1, "{text}");
     }
 }

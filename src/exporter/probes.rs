@@ -8,7 +8,7 @@ use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
 use crate::probe::Prober;
-use crate::run::Target;
+use crate::schedule::Target;
 use crate::sample::Sample;
 
 pub struct Probes {
