@@ -16,12 +16,10 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use super::blackbox;
+use super::exposition::{self, CLASSIC, OPENMETRICS};
 use super::metrics::ExporterMetrics;
 use super::probes::Probes;
 
-/// What Prometheus negotiates for; its OpenMetrics parser reads `_created`-free counters,
-/// units and `# EOF`.
-const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 /// How long open scrapes may take to finish after shutdown was asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -80,9 +78,11 @@ async fn handle(endpoints: &Endpoints, request: Request<Incoming>) -> Response<F
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
     }
+    let accept = request.headers().get(header::ACCEPT);
+    let openmetrics = exposition::wants_openmetrics(accept.and_then(|v| v.to_str().ok()));
     match request.uri().path() {
-        "/metrics" => respond(StatusCode::OK, OPENMETRICS, endpoints.metrics.encode()),
-        "/probe" => probe(endpoints, request.uri().query().unwrap_or("")).await,
+        "/metrics" => exposed(openmetrics, endpoints.metrics.encode()),
+        "/probe" => probe(endpoints, request.uri().query().unwrap_or(""), openmetrics).await,
         "/healthz" => text(StatusCode::OK, "ok\n"),
         "/" => text(StatusCode::OK, INDEX),
         _ => text(StatusCode::NOT_FOUND, "not found: try /metrics\n"),
@@ -96,7 +96,7 @@ const INDEX: &str = "cdnprobe exporter\n\n\
 
 /// One probe of a configured target. Anything but a label from the config is refused before
 /// any connection is made: this endpoint must never fetch a URL a client chose.
-async fn probe(endpoints: &Endpoints, query: &str) -> Response<Full<Bytes>> {
+async fn probe(endpoints: &Endpoints, query: &str, openmetrics: bool) -> Response<Full<Bytes>> {
     let mut wanted = None;
     for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
         if key == "target" {
@@ -121,11 +121,17 @@ async fn probe(endpoints: &Endpoints, query: &str) -> Response<Full<Bytes>> {
     };
     let started = Instant::now();
     match endpoints.probes.probe_on_demand(index).await {
-        Some(sample) => {
-            let body = blackbox::render(&sample, started.elapsed());
-            respond(StatusCode::OK, OPENMETRICS, body)
-        }
+        Some(sample) => exposed(openmetrics, blackbox::render(&sample, started.elapsed())),
         None => text(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n"),
+    }
+}
+
+/// An OpenMetrics exposition in the format the client asked for.
+fn exposed(openmetrics: bool, text: String) -> Response<Full<Bytes>> {
+    if openmetrics {
+        respond(StatusCode::OK, OPENMETRICS, text)
+    } else {
+        respond(StatusCode::OK, CLASSIC, exposition::classic(&text))
     }
 }
 

@@ -14,7 +14,6 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::sample::{CacheStatus, ErrorClass, Sample};
@@ -134,10 +133,16 @@ impl ExporterMetrics {
             Unit::Seconds,
             last_sample.clone(),
         );
+        // A gauge at 1, as Go exporters' `*_build_info`: an OpenMetrics `info` metric would
+        // be the same series, but promtool's (and older scrapers') text parser refuses its type.
+        let build_info = Family::<[(&'static str, &'static str); 1], Gauge>::default();
+        build_info
+            .get_or_create(&[("version", env!("CARGO_PKG_VERSION"))])
+            .set(1);
         registry.register(
-            "build",
+            "build_info",
             "The cdnprobe version serving these metrics",
-            Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
+            build_info,
         );
         let metrics = Self {
             registry,

@@ -9,6 +9,7 @@
 pub mod blackbox;
 pub mod cadence;
 pub mod endpoints;
+pub mod exposition;
 pub mod metrics;
 pub mod plan;
 pub mod probes;
