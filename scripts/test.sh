@@ -14,6 +14,9 @@ if ! command -v moto_server >/dev/null 2>&1; then
   python3 -m pip install --quiet 'moto[server]>=5,<6'
 fi
 
+# Real third-party peers the tests talk to over loopback: nginx serves the HLS test ladders.
+apt_install nginx
+
 log "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -113,8 +113,7 @@ pub async fn play(
                 continue;
             }
             let segment = playlist.segments[index].clone();
-            if segment.init.is_some() && segment.init != last_init {
-                let init = segment.init.as_ref().expect("checked");
+            if let Some(init) = segment.init.as_ref().filter(|_| segment.init != last_init) {
                 fetcher
                     .fetch_whole(init, "init", MAX_PLAYLIST_BYTES)
                     .await?;

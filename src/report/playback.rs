@@ -215,7 +215,7 @@ pub fn sentence(playback: &Playback, region: &str, baseline: &str, candidate: &s
     };
     let stalls = |g: &PlaybackGroup| {
         g.stalls_per_session()
-            .map_or_else(|| "n/a".to_string(), |v| short_ms(v))
+            .map_or_else(|| "n/a".to_string(), short_ms)
     };
     format!(
         "In {region}, the video started in {:.2} s via {candidate} against {:.2} s from \

@@ -134,7 +134,7 @@ impl Nginx {
         );
         let config_path = dir.path().join("nginx.conf");
         std::fs::write(&config_path, config).unwrap();
-        let child = Command::new(nginx_binary())
+        let mut child = Command::new(nginx_binary())
             .arg("-c")
             .arg(&config_path)
             .arg("-p")
@@ -154,6 +154,8 @@ impl Nginx {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("nginx did not start on {addr}");
     }
 }

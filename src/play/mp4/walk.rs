@@ -224,7 +224,7 @@ mod tests {
             };
             assert_eq!(*offset, 32);
             assert_eq!(&bytes[4..8], b"moov");
-            assert_eq!(bytes.len() as u32, size32(&bytes));
+            assert_eq!(bytes.len() as u32, size32(bytes));
             assert_eq!(bytes[..], file[32..32 + bytes.len()]);
             assert!(
                 matches!(found[1], Found::Mdat { end: Some(end), .. } if end == file.len() as u64)
