@@ -92,6 +92,7 @@ url = "https://{plain}/"
     let (_, origin_ttfb) = origin_ttfb[0];
     // Interpolated within the (0.2, 0.3] or (0.3, 0.5] bucket.
     assert!((0.2..0.5).contains(&origin_ttfb), "origin ttfb p50 {origin_ttfb}");
+    eprintln!("speedup p50 {speedup:.1}×, origin ttfb p50 {origin_ttfb:.3} s");
 
     for (target, result) in [
         ("edge", "ok"),
