@@ -16,6 +16,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
+use super::playback::PlaybackMetrics;
+use crate::play::record::PlaybackRow;
 use crate::sample::{CacheStatus, ErrorClass, Sample};
 use crate::schedule::config::Role;
 use crate::stats::Phase;
@@ -67,10 +69,20 @@ struct PhaseLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct ResultLabels {
+pub struct ResultLabels {
     target: Arc<String>,
     role: Role,
     result: &'static str,
+}
+
+impl ResultLabels {
+    pub fn new(labels: &TargetLabels, result: &'static str) -> Self {
+        Self {
+            target: labels.target.clone(),
+            role: labels.role,
+            result,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -91,11 +103,17 @@ pub struct ExporterMetrics {
     cache_responses: Family<CacheLabels, Counter>,
     response_bytes: Family<TargetLabels, Counter>,
     last_sample: Family<TargetLabels, FloatGauge>,
+    playback: PlaybackMetrics,
 }
 
 impl ExporterMetrics {
-    /// A registry for these targets, in config order; `record` takes the same index.
-    pub fn new(region: &str, targets: impl IntoIterator<Item = TargetLabels>) -> Self {
+    /// A registry for these targets, in config order; `record` takes the same index. Targets
+    /// whose index is in `playback` also get the playback series.
+    pub fn new(
+        region: &str,
+        targets: impl IntoIterator<Item = TargetLabels>,
+        playback: &[usize],
+    ) -> Self {
         let region_label = [(Cow::Borrowed("region"), Cow::Owned(region.to_string()))];
         let mut registry = Registry::with_prefix_and_labels("cdnprobe", region_label.into_iter());
         let phase_seconds = Family::<PhaseLabels, Histogram>::new_with_constructor(|| {
@@ -144,6 +162,7 @@ impl ExporterMetrics {
             "The cdnprobe version serving these metrics",
             build_info,
         );
+        let playback_metrics = PlaybackMetrics::register(&mut registry);
         let metrics = Self {
             registry,
             targets: targets.into_iter().collect(),
@@ -152,8 +171,12 @@ impl ExporterMetrics {
             cache_responses,
             response_bytes,
             last_sample,
+            playback: playback_metrics,
         };
         metrics.create_every_series();
+        for labels in playback.iter().filter_map(|&i| metrics.targets.get(i)) {
+            metrics.playback.create_series(labels);
+        }
         metrics
     }
 
@@ -165,11 +188,7 @@ impl ExporterMetrics {
                 let _ = self.phase_seconds.get_or_create(&phase_labels(labels, phase));
             }
             for result in RESULTS {
-                let _ = self.samples.get_or_create(&ResultLabels {
-                    target: labels.target.clone(),
-                    role: labels.role,
-                    result,
-                });
+                let _ = self.samples.get_or_create(&ResultLabels::new(labels, result));
             }
             for cache in [
                 CacheStatus::Hit,
@@ -192,11 +211,7 @@ impl ExporterMetrics {
             return;
         };
         self.samples
-            .get_or_create(&ResultLabels {
-                target: labels.target.clone(),
-                role: labels.role,
-                result: result_name(sample.error),
-            })
+            .get_or_create(&ResultLabels::new(labels, result_name(sample.error)))
             .inc();
         self.response_bytes.get_or_create(labels).inc_by(sample.bytes);
         self.last_sample
@@ -215,6 +230,16 @@ impl ExporterMetrics {
                         .observe(ms / 1e3);
                 }
             }
+        }
+    }
+
+    /// Counts one finished playback session of target `index`.
+    pub fn record_playback(&self, index: usize, row: &PlaybackRow, ended_unix_seconds: f64) {
+        if let Some(labels) = self.targets.get(index) {
+            self.playback.record(labels, row);
+            self.last_sample
+                .get_or_create(labels)
+                .set(ended_unix_seconds);
         }
     }
 
@@ -279,6 +304,7 @@ mod tests {
                 target: Arc::new("cdn".into()),
                 role: Role::Candidate,
             }],
+            &[],
         )
     }
 

@@ -12,6 +12,7 @@ pub mod endpoints;
 pub mod exposition;
 pub mod metrics;
 pub mod plan;
+pub mod playback;
 pub mod probes;
 pub mod scheduler;
 pub mod web;
@@ -50,7 +51,11 @@ pub fn execute(args: ExporterArgs) -> anyhow::Result<ExitCode> {
     };
 
     let probing = runtime()?;
-    let metrics = Arc::new(ExporterMetrics::new(&plan.region, plan.metric_labels()));
+    let metrics = Arc::new(ExporterMetrics::new(
+        &plan.region,
+        plan.metric_labels(),
+        &plan.playback_targets(),
+    ));
     let probes = Arc::new(Probes::new(
         plan.targets.clone(),
         plan.prober.clone(),

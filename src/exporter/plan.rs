@@ -16,9 +16,13 @@ use super::cadence::Cadence;
 use super::metrics::TargetLabels;
 use super::scheduler::Scheduled;
 use crate::error::UsageError;
+use crate::play::hls::VariantChoice;
+use crate::play::model::ModelSettings;
+use crate::play::mp4::DEFAULT_MAX_MOOV_BYTES;
+use crate::play::session::{SeekTo, SessionSettings};
 use crate::probe::Prober;
 use crate::sample::{COLUMNS, Sample};
-use crate::schedule::config::{HumanDuration, Role};
+use crate::schedule::config::{ConfigTarget, HumanDuration, Role};
 use crate::schedule::output::RowWriter;
 use crate::schedule::{ConfigFile, Plan, ProbeArgs, Target};
 
@@ -52,12 +56,14 @@ pub struct ExporterArgs {
 }
 
 /// When and as what one target is probed.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TargetSchedule {
     pub role: Role,
     /// Zero: never scheduled, only `/probe`.
     pub interval: Duration,
     pub jitter: Duration,
+    /// Scheduled probes of this target are playback sessions with these settings.
+    pub playback: Option<SessionSettings>,
 }
 
 pub struct ExporterPlan {
@@ -107,12 +113,16 @@ impl ExporterPlan {
                     .target
                     .iter()
                     .find(|e| e.label.trim() == target.label);
-                schedule(
+                let mut schedule = schedule(
                     &target.label,
                     entry.map_or(Role::None, |e| e.role),
                     entry.and_then(|e| e.interval).map_or(interval, |i| i.0),
                     entry.and_then(|e| e.jitter).map(|j: HumanDuration| j.0).or(jitter),
-                )
+                )?;
+                if let Some(entry) = entry.filter(|e| e.play) {
+                    schedule.playback = Some(playback_settings(&target.label, entry)?);
+                }
+                Ok(schedule)
             })
             .collect::<Result<Vec<_>, _>>()?;
         let concurrency = args
@@ -150,6 +160,13 @@ impl ExporterPlan {
             .collect()
     }
 
+    /// Indices of the targets that run playback sessions.
+    pub fn playback_targets(&self) -> Vec<usize> {
+        (0..self.schedules.len())
+            .filter(|&i| self.schedules[i].playback.is_some())
+            .collect()
+    }
+
     /// Each scheduled target's cadence from `first`: targets that share an interval are spread
     /// evenly across it, in config order.
     pub fn cadences(&self, first: Instant) -> Vec<Scheduled> {
@@ -165,7 +182,12 @@ impl ExporterPlan {
             for (position, &index) in members.iter().enumerate() {
                 let jitter = self.schedules[index].jitter;
                 let cadence = Cadence::new(first, interval, jitter, position, members.len());
-                cadences.push(Scheduled { index, cadence });
+                let playback = self.schedules[index].playback.clone();
+                cadences.push(Scheduled {
+                    index,
+                    cadence,
+                    playback,
+                });
             }
         }
         cadences
@@ -191,6 +213,33 @@ fn schedule(
         role,
         interval,
         jitter,
+        playback: None,
+    })
+}
+
+/// `cdnprobe play`'s default session, with the target's `seek`.
+fn playback_settings(label: &str, entry: &ConfigTarget) -> Result<SessionSettings, UsageError> {
+    let seek = match &entry.seek {
+        Some(text) => Some(
+            text.parse::<SeekTo>()
+                .map_err(|e| UsageError::new(format!("target {label}: seek {e}")))?,
+        ),
+        None => None,
+    };
+    let mut model = ModelSettings::default();
+    if let Some(watch) = entry.watch {
+        if watch.0.is_zero() {
+            return Err(UsageError::new(format!(
+                "target {label}: watch must be more than zero"
+            )));
+        }
+        model.watch_s = watch.0.as_secs_f64();
+    }
+    Ok(SessionSettings {
+        model,
+        variant: VariantChoice::default(),
+        seek,
+        max_moov_bytes: DEFAULT_MAX_MOOV_BYTES,
     })
 }
 

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
+use crate::play::record::PlaybackRow;
+use crate::play::session::{self, SessionSettings};
 use crate::probe::Prober;
 use crate::schedule::Target;
 use crate::sample::Sample;
@@ -62,6 +64,18 @@ impl Probes {
         sample.region = self.region.clone();
         sample.target = target.label.clone();
         Some(sample)
+    }
+
+    /// One playback session of target `index` (as `cdnprobe play` runs it), holding one slot
+    /// for the whole session.
+    pub async fn play(&self, index: usize, settings: &SessionSettings) -> Option<PlaybackRow> {
+        let target = self.targets.get(index)?;
+        let _permit = self.limit.acquire().await.ok()?;
+        let outcome = session::play(&self.prober, &target.headers, settings, &target.url).await;
+        let mut row = outcome.row;
+        row.region = self.region.clone();
+        row.target = target.label.clone();
+        Some(row)
     }
 
     /// [`Probes::probe`] from another runtime (the endpoints'): the fetch runs on the probing

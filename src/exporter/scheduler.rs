@@ -11,12 +11,15 @@ use tokio::task::JoinSet;
 use super::cadence::Cadence;
 use super::metrics::ExporterMetrics;
 use super::probes::Probes;
+use crate::play::session::SessionSettings;
 use crate::sample::Sample;
 
-/// One scheduled target: its index in [`Probes`] and when it is due.
+/// One scheduled target: its index in [`Probes`], when it is due, and whether it plays.
 pub struct Scheduled {
     pub index: usize,
     pub cadence: Cadence,
+    /// Play a session (these settings) instead of one fetch.
+    pub playback: Option<SessionSettings>,
 }
 
 /// Starts one task per scheduled target on the current runtime. They stop waiting when
@@ -30,7 +33,12 @@ pub fn start(
     stop: watch::Receiver<bool>,
 ) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
-    for Scheduled { index, cadence } in scheduled {
+    for Scheduled {
+        index,
+        cadence,
+        playback,
+    } in scheduled
+    {
         let probes = probes.clone();
         let metrics = metrics.clone();
         let rows = rows.clone();
@@ -45,10 +53,19 @@ pub fn start(
                     () = tokio::time::sleep_until(due) => {}
                     _ = stop.wait_for(|stopped| *stopped) => break,
                 }
+                count += 1;
+                if let Some(settings) = &playback {
+                    // Session rows have their own CSV schema; `--out` takes the probes' rows.
+                    let Some(mut row) = probes.play(index, settings).await else {
+                        break;
+                    };
+                    row.session = count;
+                    metrics.record_playback(index, &row, unix_now());
+                    continue;
+                }
                 let Some(mut sample) = probes.probe(index).await else {
                     break;
                 };
-                count += 1;
                 sample.sample = count;
                 metrics.record(index, &sample, unix_now());
                 if let Some(rows) = &rows {

@@ -46,6 +46,13 @@ pub struct ConfigTarget {
     pub interval: Option<HumanDuration>,
     /// `exporter`: this target's jitter instead of the global one.
     pub jitter: Option<HumanDuration>,
+    /// `exporter`: run playback sessions (as `cdnprobe play`) instead of single fetches.
+    #[serde(default)]
+    pub play: bool,
+    /// `exporter`, with `play`: seek once after startup, to a share (`"50%"`) or a time (`"12s"`).
+    pub seek: Option<String>,
+    /// `exporter`, with `play`: media played per session (default 10s, as `play --watch`).
+    pub watch: Option<HumanDuration>,
 }
 
 /// What a target is in the speedup comparison: the exporter's recording rules divide the
