@@ -29,6 +29,8 @@ pub enum Command {
     Check(crate::check::CheckArgs),
     /// The whole pipeline offline on this machine, with emulated far-origin and near-edge paths.
     Demo(crate::demo::DemoArgs),
+    /// Probe on a schedule and serve the results to Prometheus (/metrics, /probe, /healthz).
+    Exporter(crate::exporter::ExporterArgs),
     /// Upload a test video to a cdnprobe-server and print the URLs to probe.
     Upload(crate::upload::UploadArgs),
 }

@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod exporter;
 pub mod format;
 pub mod input;
 pub mod lab;

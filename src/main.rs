@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use cdnprobe::cli::{Cli, Command};
-use cdnprobe::{check, demo, error, play, report, run, upload};
+use cdnprobe::{check, demo, error, exporter, play, report, run, upload};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -18,6 +18,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check::execute(args),
         // The demo serves its lab (server, DNS, links, edge) in-process alongside the probe.
         Command::Demo(args) => runtime(true).and_then(|rt| rt.block_on(demo::execute(args))),
+        // Probes and endpoints on a thread (and runtime) each: see `exporter`.
+        Command::Exporter(args) => exporter::execute(args),
         Command::Upload(args) => runtime(false).and_then(|rt| rt.block_on(upload::execute(args))),
     };
     match outcome {

@@ -25,15 +25,59 @@ pub struct ConfigFile {
     pub headers: Vec<String>,
     #[serde(default)]
     pub resolvers: Vec<String>,
+    /// `exporter`: each scheduled probe starts up to this much after its slot, at random.
+    pub jitter: Option<HumanDuration>,
+    /// `exporter`: probes running at once, at most.
+    pub concurrency: Option<usize>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigTarget {
     pub label: String,
     pub url: String,
     #[serde(default)]
     pub headers: Vec<String>,
+    /// `exporter`: this target's place in the speedup comparison.
+    #[serde(default)]
+    pub role: Role,
+    /// `exporter`: probe this target this often instead of the global `interval`; `"0s"`
+    /// never schedules it (only `/probe` fetches it).
+    pub interval: Option<HumanDuration>,
+    /// `exporter`: this target's jitter instead of the global one.
+    pub jitter: Option<HumanDuration>,
+    /// `exporter`: run playback sessions (as `cdnprobe play`) instead of single fetches.
+    #[serde(default)]
+    pub play: bool,
+    /// `exporter`, with `play`: seek once after startup, to a share (`"50%"`) or a time (`"12s"`).
+    pub seek: Option<String>,
+    /// `exporter`, with `play`: media played per session (default 10s, as `play --watch`).
+    pub watch: Option<HumanDuration>,
+}
+
+/// What a target is in the speedup comparison: the exporter's recording rules divide the
+/// baseline's quantile by each candidate's in the same region.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The origin, reached without the CDN.
+    Baseline,
+    /// A CDN in front of that origin.
+    Candidate,
+    /// In no comparison.
+    #[default]
+    None,
+}
+
+impl Role {
+    /// The `role` label value; empty (no label, to Prometheus) for [`Role::None`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Baseline => "baseline",
+            Role::Candidate => "candidate",
+            Role::None => "",
+        }
+    }
 }
 
 /// A duration written as humantime text in TOML (`"500ms"`).
@@ -98,6 +142,24 @@ mod tests {
         assert_eq!(file.samples, Some(5));
         assert_eq!(file.interval.unwrap().0, Duration::from_millis(500));
         assert_eq!(file.target[0].headers, ["X-Token: abc"]);
+    }
+
+    #[test]
+    fn exporter_keys_read_per_target_roles_and_intervals() {
+        let file = ConfigFile::parse(
+            "interval = \"15s\"\njitter = \"2s\"\nconcurrency = 4\n\
+             [[target]]\nlabel = \"s3\"\nurl = \"https://o.example/v\"\nrole = \"baseline\"\n\
+             interval = \"5s\"\n",
+        )
+        .unwrap();
+        assert_eq!(file.jitter.unwrap().0, Duration::from_secs(2));
+        assert_eq!(file.concurrency, Some(4));
+        assert_eq!(file.target[0].role, Role::Baseline);
+        assert_eq!(file.target[0].interval.unwrap().0, Duration::from_secs(5));
+        let (line, message) =
+            ConfigFile::parse("[[target]]\nlabel = \"a\"\nurl = \"u\"\nrole = \"fast\"\n")
+                .unwrap_err();
+        assert_eq!(line, 4, "{message}");
     }
 
     #[test]

@@ -169,11 +169,12 @@ mod tests {
                 label: "s3".into(),
                 url: "https://origin.example/v.mp4".into(),
                 headers: vec!["X-From: config".into()],
+                ..ConfigTarget::default()
             },
             ConfigTarget {
                 label: "cloudfront".into(),
                 url: "https://cdn.example/v.mp4".into(),
-                headers: vec![],
+                ..ConfigTarget::default()
             },
         ];
         let flags = vec!["s3=https://other.example/v.mp4".to_string()];
