@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '\n== %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib/install.sh
+. scripts/lib/install.sh
 
 # A real S3-compatible server for the storage tests: moto's server mode, from PyPI.
 if ! command -v moto_server >/dev/null 2>&1; then

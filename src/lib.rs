@@ -16,6 +16,7 @@ pub mod probe;
 pub mod report;
 pub mod run;
 pub mod sample;
+pub mod schedule;
 pub mod stats;
 pub mod synthetic;
 pub mod upload;
