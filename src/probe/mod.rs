@@ -35,17 +35,21 @@ use self::http::Sender;
 use self::transport::Transport;
 use crate::sample::{ErrorClass, Sample};
 
-/// Which HTTP version to speak.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Which HTTP version to speak (in a config file: `http = "auto" | "1.1" | "2" | "3"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
 pub enum HttpChoice {
     /// HTTPS: offer h2 and http/1.1 by ALPN, speak what the server picks. HTTP: 1.1.
     #[default]
+    #[serde(rename = "auto")]
     Auto,
     /// `--http1.1`.
+    #[serde(rename = "1.1")]
     Http1,
     /// `--http2`: offered alone by ALPN; over plain HTTP, h2 with prior knowledge.
+    #[serde(rename = "2")]
     Http2,
     /// `--http3`: QUIC (HTTPS URLs only).
+    #[serde(rename = "3")]
     Http3,
 }
 

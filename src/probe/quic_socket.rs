@@ -57,11 +57,15 @@ pub fn bind(remote: SocketAddr) -> io::Result<(Arc<dyn AsyncUdpSocket>, Arc<Obse
     let socket = std::net::UdpSocket::bind(local)?;
     socket.connect(remote)?;
     raise_receive_buffer(&socket);
+    #[cfg(unix)]
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&socket);
     let inner = TokioRuntime.wrap_udp_socket(socket)?;
     let observed = Arc::new(Observed::default());
     let timed = TimedSocket {
         inner,
         observed: observed.clone(),
+        #[cfg(unix)]
+        fd,
     };
     Ok((Arc::new(timed), observed))
 }
@@ -93,6 +97,34 @@ fn raise_receive_buffer(_socket: &std::net::UdpSocket) {}
 struct TimedSocket {
     inner: Arc<dyn AsyncUdpSocket>,
     observed: Arc<Observed>,
+    /// The socket's descriptor, owned by `inner` (which lives as long as this).
+    #[cfg(unix)]
+    fd: std::os::fd::RawFd,
+}
+
+impl TimedSocket {
+    /// Whether the kernel holds an ICMP error for the socket (port unreachable). quinn's tokio
+    /// socket reads and drops such errors, so look first: a peek leaves a waiting datagram
+    /// queued and takes only the error. Only until the server first answered.
+    #[cfg(unix)]
+    fn peek_refused(&self) -> bool {
+        let mut byte = 0u8;
+        // SAFETY: a one-byte buffer on the stack and a descriptor `inner` keeps open.
+        let peeked = unsafe {
+            libc::recv(
+                self.fd,
+                (&mut byte as *mut u8).cast(),
+                1,
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        peeked < 0 && is_refused(&io::Error::last_os_error())
+    }
+
+    #[cfg(not(unix))]
+    fn peek_refused(&self) -> bool {
+        false
+    }
 }
 
 impl fmt::Debug for TimedSocket {
@@ -111,11 +143,12 @@ impl AsyncUdpSocket for TimedSocket {
     }
 
     fn try_send(&self, transmit: &Transmit) -> io::Result<()> {
+        if self.observed.first_sent.get().is_none() {
+            // Taken before the system call: a thread preempted after it would stamp late.
+            let _ = self.observed.first_sent.set(Instant::now());
+        }
         match self.inner.try_send(transmit) {
-            Ok(()) => {
-                let _ = self.observed.first_sent.set(Instant::now());
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(error) if is_refused(&error) => {
                 // The datagram is lost like any other; the probe ends the attempt.
                 self.observed.refuse();
@@ -131,6 +164,9 @@ impl AsyncUdpSocket for TimedSocket {
         bufs: &mut [IoSliceMut<'_>],
         meta: &mut [RecvMeta],
     ) -> Poll<io::Result<usize>> {
+        if self.observed.first_received.get().is_none() && self.peek_refused() {
+            self.observed.refuse();
+        }
         loop {
             match self.inner.poll_recv(cx, bufs, meta) {
                 Poll::Ready(Ok(count)) => {

@@ -26,7 +26,8 @@ pub enum Transport {
 /// A response body still to be read.
 pub enum Body {
     Tcp(Incoming),
-    Quic(quic::Stream),
+    /// Boxed: an h3 request stream is ten times a hyper body, and one lives per fetch.
+    Quic(Box<quic::Stream>),
 }
 
 impl Transport {
@@ -56,7 +57,7 @@ impl Transport {
             }
             Transport::Quic(quic) => {
                 let (response, stream) = quic.send(request).await?;
-                Ok(response.map(|()| Body::Quic(stream)))
+                Ok(response.map(|()| Body::Quic(Box::new(stream))))
             }
         }
     }
