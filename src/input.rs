@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::UsageError;
-use crate::sample::{COLUMNS, Sample};
+use crate::sample::{COLUMNS, REQUIRED_COLUMNS, Sample};
 
 /// The CSV files named by `inputs`: files as given, directories expanded to their `*.csv`
 /// (sorted, not recursive).
@@ -123,8 +123,9 @@ struct SampleReader<'p> {
     path: &'p Path,
     reader: csv::Reader<std::fs::File>,
     headers: csv::StringRecord,
-    /// The column index and parser of every column the file format knows.
-    columns: Vec<(usize, ParseInto)>,
+    /// The column index (`None`: absent from this older file) and parser of every column the
+    /// file format knows.
+    columns: Vec<(Option<usize>, ParseInto)>,
     record: csv::StringRecord,
     rows: u64,
 }
@@ -139,7 +140,7 @@ impl<'p> SampleReader<'p> {
         if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
             return Err(at("empty file (expected a header row)".into()));
         }
-        let missing: Vec<&str> = COLUMNS
+        let missing: Vec<&str> = REQUIRED_COLUMNS
             .iter()
             .copied()
             .filter(|c| !headers.iter().any(|h| h == *c))
@@ -148,11 +149,19 @@ impl<'p> SampleReader<'p> {
             return Err(at(format!("missing column(s): {}", missing.join(", "))));
         }
         // Columns the format does not know are ignored, as serde ignores unknown fields.
-        let columns = headers
+        let mut columns: Vec<(Option<usize>, ParseInto)> = headers
             .iter()
             .enumerate()
-            .filter_map(|(index, name)| Some((index, parse_into(name)?)))
+            .filter_map(|(index, name)| Some((Some(index), parse_into(name)?)))
             .collect();
+        // Columns an older file lacks are read as empty cells: the samples are reused buffers,
+        // and a row must not keep the connection facts of a newer file's row.
+        columns.extend(
+            COLUMNS
+                .iter()
+                .filter(|c| !headers.iter().any(|h| h == **c))
+                .filter_map(|c| Some((None, parse_into(c)?))),
+        );
         Ok(SampleReader {
             path,
             reader,
@@ -177,9 +186,14 @@ impl<'p> SampleReader<'p> {
             Err(e) => return Err(at(e.to_string())),
         }
         for (index, parse) in &self.columns {
-            let value = self.record.get(*index).unwrap_or_default();
+            let Some(index) = *index else {
+                // Only the optional columns can be absent, and they all read an empty cell.
+                let _ = parse(sample, "");
+                continue;
+            };
+            let value = self.record.get(index).unwrap_or_default();
             parse(sample, value)
-                .map_err(|what| at(format!("column {}: {what}", &self.headers[*index])))?;
+                .map_err(|what| at(format!("column {}: {what}", &self.headers[index])))?;
         }
         self.rows += 1;
         Ok(true)
@@ -248,6 +262,13 @@ fn parse_into(column: &str) -> Option<ParseInto> {
         "cache" => |s, v| put(&mut s.cache, named(v)),
         "pop" => |s, v| text(&mut s.pop, v),
         "error" => |s, v| put(&mut s.error, optional(v, named)),
+        "tls_version" => |s, v| text(&mut s.tls_version, v),
+        "tls_cipher" => |s, v| text(&mut s.tls_cipher, v),
+        "alpn" => |s, v| text(&mut s.alpn, v),
+        "cert_expires_at" => |s, v| text(&mut s.cert_expires_at, v),
+        "alt_svc_h3" => |s, v| put(&mut s.alt_svc_h3, optional(v, named)),
+        "rtt_ms" => |s, v| put(&mut s.rtt_ms, optional(v, measure)),
+        "retransmits" => |s, v| put(&mut s.retransmits, optional(v, number)),
         _ => return None,
     };
     Some(parse)
@@ -298,7 +319,7 @@ fn named<T: serde::de::DeserializeOwned>(value: &str) -> Result<T, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::{CacheStatus, ErrorClass};
+    use crate::sample::{CacheStatus, ErrorClass, YesNo};
 
     #[test]
     fn every_column_of_the_format_has_a_parser() {
@@ -329,6 +350,13 @@ mod tests {
             cache: CacheStatus::Hit,
             pop: "AKL50-C1".into(),
             error: None,
+            tls_version: "1.3".into(),
+            tls_cipher: "TLS_AES_128_GCM_SHA256".into(),
+            alpn: "h2".into(),
+            cert_expires_at: "2027-01-30T00:00:00Z".into(),
+            alt_svc_h3: Some(YesNo::Yes),
+            rtt_ms: Some(0.042),
+            retransmits: Some(3),
         };
         let failed = Sample {
             status: None,
@@ -362,6 +390,44 @@ mod tests {
         let rows = for_each_sample(&[path], |s| read.push(s.clone())).unwrap();
         assert_eq!(rows, 3000);
         assert_eq!(read, written);
+    }
+
+    #[test]
+    fn a_file_from_before_the_connection_facts_reads_with_them_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("a-new.csv");
+        let old = dir.path().join("b-old.csv");
+        let with_facts = Sample {
+            tls_version: "1.3".into(),
+            alt_svc_h3: Some(YesNo::No),
+            rtt_ms: Some(20.0),
+            retransmits: Some(1),
+            ..Sample::default()
+        };
+        let mut csv = csv::Writer::from_path(&new).unwrap();
+        for _ in 0..10 {
+            csv.serialize(&with_facts).unwrap();
+        }
+        csv.flush().unwrap();
+        // The old format: the first 19 columns only.
+        let text = std::fs::read_to_string(&new).unwrap();
+        let old_text: String = text
+            .lines()
+            .map(|line| {
+                line.split(',')
+                    .take(REQUIRED_COLUMNS.len())
+                    .collect::<Vec<_>>()
+                    .join(",")
+                    + "\n"
+            })
+            .collect();
+        std::fs::write(&old, old_text).unwrap();
+        let mut read = Vec::new();
+        // Both files in one pass: the old rows reuse the buffers the new rows filled.
+        for_each_sample(&[new, old], |s| read.push(s.clone())).unwrap();
+        assert_eq!(read.len(), 20);
+        assert_eq!(read[..10], vec![with_facts; 10][..]);
+        assert_eq!(read[10..], vec![Sample::default(); 10][..]);
     }
 
     #[test]

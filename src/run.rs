@@ -23,7 +23,8 @@ pub use crate::schedule::rounds::CACHE_BUST_PARAM;
 #[command(after_help = "\
 Each row: started_at, region, target, url (secrets redacted), sample, http_version, status,
 remote_addr, bytes, dns_ms, connect_ms, tls_ms, ttfb_ms, download_ms, total_ms,
-throughput_mbps (megabits/s over download_ms), cache, pop, error.
+throughput_mbps (megabits/s over download_ms), cache, pop, error, then what the connection
+was: tls_version, tls_cipher, alpn, cert_expires_at, alt_svc_h3, rtt_ms, retransmits.
 
 Exit status: 0 the run finished; 1 every sample of some target failed; 2 bad arguments or
 input files (nothing written); 130 interrupted (every finished row is kept).")]
@@ -64,7 +65,7 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let schedule = each_slot(&plan, async |slot| {
         let reuse_slot = &mut kept[slot.index];
         let mut sample = plan
-            .prober
+            .prober_for(slot.index)
             .fetch(&slot.url, &slot.target.headers, reuse_slot)
             .await;
         if !plan.reuse {

@@ -78,7 +78,13 @@ pub async fn execute(args: PlayArgs) -> anyhow::Result<ExitCode> {
     let progress = progress_bar(plan.total_slots(), "sessions");
 
     let schedule = each_slot(&plan, async |slot| {
-        let outcome = session::play(&plan.prober, &slot.target.headers, &settings, &slot.url).await;
+        let outcome = session::play(
+            plan.prober_for(slot.index),
+            &slot.target.headers,
+            &settings,
+            &slot.url,
+        )
+        .await;
         progress.inc(1);
         let Some(number) = slot.sample else {
             return Ok(());

@@ -10,10 +10,9 @@ use std::time::{Duration, Instant};
 
 use ::http::HeaderMap;
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use url::Url;
 
-use super::{Connection, Head, Prober, classify, ms, now_rfc3339, redact, settle};
+use super::{Connection, Head, Prober, ms, now_rfc3339, redact, settle};
 use crate::sample::{ErrorClass, Sample};
 
 /// A response whose head has arrived; the body is read with [`BodyStream::next_chunk`].
@@ -37,7 +36,7 @@ impl Prober {
     ) -> Result<BodyStream, Sample> {
         let mut reused = kept.take();
         if let Some(connection) = &mut reused
-            && !connection.sender.is_usable().await
+            && !connection.transport.is_usable().await
         {
             reused = None;
         }
@@ -106,20 +105,20 @@ impl BodyStream {
     /// The next piece of the body; `None` at its end or on an error (kept for the sample).
     pub async fn next_chunk(&mut self) -> Option<Bytes> {
         while !self.ended {
-            let frame = tokio::time::timeout(self.timeout, self.head.body.frame()).await;
             let received = self.sample.bytes;
-            match frame {
-                Ok(Some(Ok(frame))) => {
-                    if let Ok(data) = frame.into_data() {
-                        self.sample.bytes += data.len() as u64;
-                        return Some(data);
-                    }
+            let chunk = self
+                .head
+                .body
+                .next_chunk(self.head.content_length, received);
+            match tokio::time::timeout(self.timeout, chunk).await {
+                Ok(Ok(Some(data))) => {
+                    self.sample.bytes += data.len() as u64;
+                    return Some(data);
                 }
-                Ok(None) => self.ended = true,
-                Ok(Some(Err(error))) => {
+                Ok(Ok(None)) => self.ended = true,
+                Ok(Err(class)) => {
                     self.ended = true;
-                    let body = Some((self.head.content_length, received));
-                    self.sample.error = Some(classify(&error, body));
+                    self.sample.error = Some(class);
                 }
                 Err(_elapsed) => {
                     self.ended = true;
@@ -143,8 +142,13 @@ impl BodyStream {
         self.sample.download_ms = Some(ms(self.head.received, last_byte));
         self.sample.total_ms = Some(ms(self.start, last_byte));
         settle(&mut self.sample);
-        let http2 = self.head.connection.sender.version() == ::http::Version::HTTP_2;
-        let reusable = (complete && self.sample.error.is_none()) || http2;
+        self.head.connection.write_path_into(&mut self.sample);
+        // Cancelling a download resets one stream on HTTP/2 and 3; the connection lives on.
+        let multiplexed = matches!(
+            self.head.connection.transport.version(),
+            ::http::Version::HTTP_2 | ::http::Version::HTTP_3
+        );
+        let reusable = (complete && self.sample.error.is_none()) || multiplexed;
         let Head {
             connection, body, ..
         } = self.head;

@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod comparison;
+pub mod connection;
 pub mod markdown;
 pub mod playback;
 pub mod playback_chart;

@@ -45,11 +45,18 @@ pub struct ProbeArgs {
     #[arg(short = '6')]
     pub ipv6: bool,
     /// Speak HTTP/1.1 only.
-    #[arg(long = "http1.1", conflicts_with = "http2")]
+    #[arg(long = "http1.1", conflicts_with_all = ["http2", "http3"])]
     pub http1_1: bool,
     /// Speak HTTP/2 only (h2 by ALPN; prior knowledge over plain http).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "http3")]
     pub http2: bool,
+    /// Speak HTTP/3 (QUIC) to every target; https URLs only.
+    #[arg(long)]
+    pub http3: bool,
+    /// Probe the target with this label over HTTP/3 (repeatable), the others as the run says:
+    /// `--target cf=URL --target cf-h3=URL --http3-target cf-h3` compares h2 and h3 on one URL.
+    #[arg(long = "http3-target", value_name = "LABEL")]
+    pub http3_targets: Vec<String>,
     /// Also trust the CA certificates in this PEM file.
     #[arg(long, value_name = "PEM")]
     pub cacert: Option<PathBuf>,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::UsageError;
+use crate::probe::HttpChoice;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,6 +54,8 @@ pub struct ConfigTarget {
     pub seek: Option<String>,
     /// `exporter`, with `play`: media played per session (default 10s, as `play --watch`).
     pub watch: Option<HumanDuration>,
+    /// `"3"` probes this target over HTTP/3 (also `"1.1"`, `"2"`, `"auto"`); default: the run's.
+    pub http: Option<HttpChoice>,
 }
 
 /// What a target is in the speedup comparison: the exporter's recording rules divide the
@@ -142,6 +145,21 @@ mod tests {
         assert_eq!(file.samples, Some(5));
         assert_eq!(file.interval.unwrap().0, Duration::from_millis(500));
         assert_eq!(file.target[0].headers, ["X-Token: abc"]);
+        assert_eq!(file.target[0].http, None);
+    }
+
+    #[test]
+    fn a_target_may_choose_its_http_version() {
+        let file = ConfigFile::parse(
+            "[[target]]\nlabel = \"cf-h3\"\nurl = \"https://cdn.example/v.mp4\"\nhttp = \"3\"\n",
+        )
+        .unwrap();
+        assert_eq!(file.target[0].http, Some(HttpChoice::Http3));
+        let (line, message) =
+            ConfigFile::parse("[[target]]\nlabel = \"a\"\nurl = \"https://a/\"\nhttp = \"4\"\n")
+                .unwrap_err();
+        assert_eq!(line, 4);
+        assert!(message.contains("unknown variant"), "{message}");
     }
 
     #[test]
