@@ -190,3 +190,48 @@ async fn a_playlist_loop_is_a_media_failure_not_a_hang() {
     assert_eq!(outcome.row.error, Some(ErrorClass::Media));
     assert_eq!(outcome.row.requests, 2);
 }
+
+#[tokio::test]
+async fn a_live_playlist_starts_three_target_durations_from_its_end_and_is_reloaded() {
+    let root = WebRoot::new();
+    let nginx = Nginx::start(root.path());
+    let live = |count: usize, ended: bool| {
+        let mut text = String::from("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n");
+        for n in 0..count {
+            text.push_str(&format!("#EXTINF:2.0,\nmedia/hls-ts/v2_{n:03}.ts\n"));
+        }
+        if ended {
+            text.push_str("#EXT-X-ENDLIST\n");
+        }
+        text
+    };
+    root.write("live.m3u8", live(5, false));
+    let url = format!("http://{}/live.m3u8", nginx.addr);
+    let session = tokio::spawn(async move { play(&settings(quick(8.0)), &url).await });
+    // A new segment appears 1.5 s later, and the stream ends with it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    root.write("live.m3u8", live(6, true));
+    let outcome = tokio::time::timeout(Duration::from_secs(20), session)
+        .await
+        .expect("a live session ends once its watch time is played")
+        .unwrap();
+
+    assert_eq!(outcome.row.error, None, "{:?}", outcome.requests);
+    let objects: Vec<&str> = outcome.requests.iter().map(|(_, o)| o.as_str()).collect();
+    // 3 × 2 s from the end of a 5-segment playlist: segment 2 first.
+    assert_eq!(
+        &objects[..4],
+        ["playlist", "segment 2", "segment 3", "segment 4"]
+    );
+    assert_eq!(objects.last(), Some(&"segment 5"), "{objects:?}");
+    assert!(
+        objects.iter().filter(|o| **o == "playlist").count() >= 2,
+        "{objects:?}"
+    );
+    assert_eq!(outcome.row.media_duration_s, None);
+    assert!(
+        (outcome.row.watched_s.unwrap() - 8.0).abs() < 1e-6,
+        "{:?}",
+        outcome.row
+    );
+}

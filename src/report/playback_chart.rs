@@ -74,18 +74,15 @@ fn draw<DB: DrawingBackend>(
         .x_label_area_size(50)
         .y_label_area_size(80)
         .build_cartesian_2d(-0.5f64..x_max - 0.5, 0f64..y_max)?;
-    let region_at = |x: f64| {
-        let slot = (x / per_region).round() as usize;
-        regions.get(slot).copied().unwrap_or("")
-    };
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .x_labels(0)
+        .light_line_style(RGBColor(238, 238, 238))
+        .max_light_lines(1)
         .label_style(font(17))
         .axis_desc_style(font(19))
         .y_desc("startup, seconds (median)")
-        .x_labels(regions.len().max(1))
-        .x_label_formatter(&|x| region_at(*x + (targets.len() as f64 - 1.0) / 2.0).to_string())
         .draw()?;
     for (r, region) in regions.iter().enumerate() {
         for (t, target) in targets.iter().enumerate() {
@@ -96,6 +93,15 @@ fn draw<DB: DrawingBackend>(
                 continue;
             };
             let x = r as f64 * per_region + t as f64;
+            if t == 0 {
+                // The region's name under its group of bars.
+                let middle = r as f64 * per_region + (targets.len() as f64 - 1.0) / 2.0;
+                chart.draw_series(std::iter::once(Text::new(
+                    region.to_string(),
+                    (middle, 0.0),
+                    font(19).pos(Pos::new(HPos::Center, VPos::Top)),
+                )))?;
+            }
             let colour = PALETTE[t % PALETTE.len()];
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(x - 0.4, 0.0), (x + 0.4, startup / 1e3)],
