@@ -10,6 +10,7 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod format;
+pub mod fuzzing;
 pub mod input;
 pub mod lab;
 pub mod probe;
