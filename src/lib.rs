@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod exporter;
 pub mod format;
+pub mod fuzzing;
 pub mod input;
 pub mod lab;
 pub mod play;

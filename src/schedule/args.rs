@@ -20,8 +20,8 @@ pub struct ProbeArgs {
     /// Rounds fetched first and not recorded [default: 0].
     #[arg(long, value_name = "N")]
     pub warmup: Option<u64>,
-    /// Pause between rounds, e.g. `500ms`, `2s` [default: none].
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    /// Pause between rounds, e.g. `500ms`, `2s`, or `2` (seconds) [default: none].
+    #[arg(long, value_name = "DURATION", value_parser = super::config::parse_duration)]
     pub interval: Option<Duration>,
     /// Written into every row [default: this machine's host name].
     #[arg(long, value_name = "NAME")]
@@ -63,8 +63,8 @@ pub struct ProbeArgs {
     /// Do not verify server certificates (never the default).
     #[arg(long)]
     pub insecure: bool,
-    /// Per sample, from DNS lookup to last body byte [default: 30s].
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    /// Per sample, from DNS lookup to last body byte, e.g. `5` (seconds), `1500ms` [default: 30s].
+    #[arg(long, value_name = "DURATION", value_parser = super::config::parse_duration)]
     pub timeout: Option<Duration>,
     /// Extra request header, 'Name: value' (repeatable). Values never reach the CSV.
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]

@@ -83,14 +83,39 @@ impl Role {
     }
 }
 
-/// A duration written as humantime text in TOML (`"500ms"`).
+/// A duration as `--timeout`, `--interval` and the config file take it: humantime text
+/// (`500ms`, `2s`, `1m 30s`), or a bare number of seconds (`5`, `0.5`) as curl's `--max-time`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    {
+        let seconds: f64 = text
+            .parse()
+            .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+        return Duration::try_from_secs_f64(seconds)
+            .map_err(|_| format!("{text:?} seconds is out of range"));
+    }
+    humantime::parse_duration(text).map_err(|e| format!("{text:?}: {e} (e.g. 5, 500ms, 2s)"))
+}
+
+/// A duration written in TOML as text (`"500ms"`, `"5"`) or a number of seconds (`5`).
 #[derive(Debug, Clone, Copy)]
 pub struct HumanDuration(pub Duration);
 
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        humantime::parse_duration(&text)
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Text(String),
+            Seconds(f64),
+        }
+        let text = match Written::deserialize(deserializer)? {
+            Written::Text(text) => text,
+            Written::Seconds(seconds) => seconds.to_string(),
+        };
+        parse_duration(&text)
             .map(HumanDuration)
             .map_err(serde::de::Error::custom)
     }
@@ -178,6 +203,18 @@ mod tests {
             ConfigFile::parse("[[target]]\nlabel = \"a\"\nurl = \"u\"\nrole = \"fast\"\n")
                 .unwrap_err();
         assert_eq!(line, 4, "{message}");
+    }
+
+    #[test]
+    fn bare_numbers_are_seconds_and_units_still_work() {
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1500ms"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("-1").is_err());
+        assert!(parse_duration("1.2.3").is_err());
+        let file = ConfigFile::parse("timeout = 5\ninterval = \"2\"\n").unwrap();
+        assert_eq!(file.timeout.unwrap().0, Duration::from_secs(5));
+        assert_eq!(file.interval.unwrap().0, Duration::from_secs(2));
     }
 
     #[test]
