@@ -69,7 +69,11 @@ fn rss_mib(pid: u32) -> anyhow::Result<f64> {
         .lines()
         .find(|l| l.starts_with("VmRSS:"))
         .context("no VmRSS")?;
-    let kib: f64 = line.split_whitespace().nth(1).context("no value")?.parse()?;
+    let kib: f64 = line
+        .split_whitespace()
+        .nth(1)
+        .context("no value")?
+        .parse()?;
     Ok(kib / 1024.0)
 }
 
@@ -97,7 +101,11 @@ async fn main() -> anyhow::Result<()> {
     let config = dir.path().join("probe.toml");
     let mut toml = String::from("interval = \"1s\"\njitter = \"200ms\"\ntimeout = \"5s\"\n");
     for index in 0..options.targets {
-        let role = if index % 2 == 0 { "baseline" } else { "candidate" };
+        let role = if index % 2 == 0 {
+            "baseline"
+        } else {
+            "candidate"
+        };
         let url = server.url(&format!("/v{index}.mp4"));
         writeln!(
             toml,
@@ -105,7 +113,9 @@ async fn main() -> anyhow::Result<()> {
         )?;
     }
     std::fs::write(&config, toml)?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let mut child = Command::new(&options.exporter)
         .args(["exporter", "--region", "bench", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
@@ -161,10 +171,7 @@ async fn main() -> anyhow::Result<()> {
     let rss: Vec<f64> = rows.iter().map(|r| r.2).collect();
     let rss_max = rss.iter().cloned().fold(0.0, f64::max);
     // "Flat": the last minute's RSS against the RSS one minute in (after warm-up).
-    let warm = rows
-        .iter()
-        .find(|r| r.0 >= 60.0)
-        .map_or(rss[0], |r| r.2);
+    let warm = rows.iter().find(|r| r.0 >= 60.0).map_or(rss[0], |r| r.2);
     let end = *rss.last().unwrap_or(&0.0);
     let p50 = quantile(&scrapes, 0.5);
     let p99 = quantile(&scrapes, 0.99);
@@ -179,9 +186,15 @@ async fn main() -> anyhow::Result<()> {
          probes counted ({:.1} per second). Load average at the end: {}.\n",
         options.targets,
         samples / elapsed,
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     )?;
-    writeln!(md, "| figure | measured | target | met |\n|---|---|---|---|")?;
+    writeln!(
+        md,
+        "| figure | measured | target | met |\n|---|---|---|---|"
+    )?;
     let met = |ok: bool| if ok { "yes" } else { "NO" };
     writeln!(
         md,

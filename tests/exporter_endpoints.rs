@@ -53,7 +53,11 @@ async fn probe_with_an_unknown_target_is_refused_without_any_connection() {
     }
     // Give a probe, had one started, time to connect.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(server.connections(), 0, "a refused /probe reached the server");
+    assert_eq!(
+        server.connections(),
+        0,
+        "a refused /probe reached the server"
+    );
 }
 
 #[tokio::test]
@@ -73,7 +77,10 @@ async fn probe_of_a_configured_target_answers_with_blackbox_names() {
     }
     for phase in ["resolve", "connect", "tls", "processing", "transfer"] {
         let prefix = format!("probe_http_duration_seconds{{phase=\"{phase}\"}} ");
-        assert!(body.lines().any(|l| l.starts_with(&prefix)), "{phase}\n{body}");
+        assert!(
+            body.lines().any(|l| l.starts_with(&prefix)),
+            "{phase}\n{body}"
+        );
     }
     // On-demand probes are not the scheduled series: /metrics counted nothing.
     let (_, metrics) = get(&exporter.url("/metrics")).await;
@@ -93,7 +100,10 @@ async fn metrics_text_passes_promtool_check_metrics() {
     let (_server, exporter, _dir) = on_demand_only().await;
     let (status, text) = get(&exporter.url("/metrics")).await;
     assert_eq!(status, 200);
-    assert!(text.contains("cdnprobe_phase_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains("cdnprobe_phase_duration_seconds_bucket"),
+        "{text}"
+    );
     let mut check = promtool()
         .args(["check", "metrics"])
         .stdin(Stdio::piped())

@@ -55,7 +55,9 @@ url = "http://{down}/"
 label = "badtls"
 url = "https://{plain}/"
 "#,
-            origin = server.url(&format!("/v.mp4?head_delay_ms={ORIGIN_DELAY_MS}&header=X-Cache:Miss")),
+            origin = server.url(&format!(
+                "/v.mp4?head_delay_ms={ORIGIN_DELAY_MS}&header=X-Cache:Miss"
+            )),
             edge = server.url("/v.mp4?header=X-Cache:Hit%20from%20cloudfront"),
             broken = server.url("/v.mp4?status=500"),
             plain = server.addr(),
@@ -71,7 +73,8 @@ url = "https://{plain}/"
         "--region",
         "lab",
     ]);
-    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/prometheus/cdnprobe.rules.yml");
+    let rules =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/prometheus/cdnprobe.rules.yml");
     let prometheus = Prometheus::start(exporter.addr, &[&rules]).await;
 
     let speedup = prometheus
@@ -91,7 +94,10 @@ url = "https://{plain}/"
         .await;
     let (_, origin_ttfb) = origin_ttfb[0];
     // Interpolated within the (0.2, 0.3] or (0.3, 0.5] bucket.
-    assert!((0.2..0.5).contains(&origin_ttfb), "origin ttfb p50 {origin_ttfb}");
+    assert!(
+        (0.2..0.5).contains(&origin_ttfb),
+        "origin ttfb p50 {origin_ttfb}"
+    );
     eprintln!("speedup p50 {speedup:.1}×, origin ttfb p50 {origin_ttfb:.3} s");
 
     for (target, result) in [
@@ -108,9 +114,8 @@ url = "https://{plain}/"
             "{query}: {found:?}"
         );
         // Nothing else was counted for it: one result per target here.
-        let others = format!(
-            r#"sum(cdnprobe_samples_total{{target="{target}",result!="{result}"}})"#
-        );
+        let others =
+            format!(r#"sum(cdnprobe_samples_total{{target="{target}",result!="{result}"}})"#);
         let (_, others) = prometheus.query(&others).await[0];
         assert_eq!(others, 0.0, "{target} counted under another result");
     }

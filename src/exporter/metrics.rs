@@ -185,10 +185,14 @@ impl ExporterMetrics {
     fn create_every_series(&self) {
         for labels in &self.targets {
             for phase in Phase::MEASURED {
-                let _ = self.phase_seconds.get_or_create(&phase_labels(labels, phase));
+                let _ = self
+                    .phase_seconds
+                    .get_or_create(&phase_labels(labels, phase));
             }
             for result in RESULTS {
-                let _ = self.samples.get_or_create(&ResultLabels::new(labels, result));
+                let _ = self
+                    .samples
+                    .get_or_create(&ResultLabels::new(labels, result));
             }
             for cache in [
                 CacheStatus::Hit,
@@ -213,7 +217,9 @@ impl ExporterMetrics {
         self.samples
             .get_or_create(&ResultLabels::new(labels, result_name(sample.error)))
             .inc();
-        self.response_bytes.get_or_create(labels).inc_by(sample.bytes);
+        self.response_bytes
+            .get_or_create(labels)
+            .inc_by(sample.bytes);
         self.last_sample
             .get_or_create(labels)
             .set(ended_unix_seconds);
@@ -357,10 +363,20 @@ mod tests {
         let cdn = [("region", "eu"), ("target", "cdn"), ("role", "candidate")];
         let with = |extra: &[(&'static str, &'static str)]| [&cdn[..], extra].concat();
         let ok = with(&[("result", "ok")]);
-        assert_eq!(value(&text, "cdnprobe_samples_total", &ok), Some(1.0), "{text}");
+        assert_eq!(
+            value(&text, "cdnprobe_samples_total", &ok),
+            Some(1.0),
+            "{text}"
+        );
         let hit = with(&[("cache", "hit")]);
-        assert_eq!(value(&text, "cdnprobe_cache_responses_total", &hit), Some(1.0));
-        assert_eq!(value(&text, "cdnprobe_response_bytes_total", &cdn), Some(1000.0));
+        assert_eq!(
+            value(&text, "cdnprobe_cache_responses_total", &hit),
+            Some(1.0)
+        );
+        assert_eq!(
+            value(&text, "cdnprobe_response_bytes_total", &cdn),
+            Some(1000.0)
+        );
         let bucket = "cdnprobe_phase_duration_seconds_bucket";
         let above = with(&[("phase", "ttfb"), ("le", "0.015")]);
         assert_eq!(value(&text, bucket, &above), Some(1.0));
@@ -390,7 +406,10 @@ mod tests {
         assert_eq!(value(&text, count, &ttfb), Some(0.0), "{text}");
         // A 500 is still a response with a cache state.
         let unknown = [("cache", "unknown"), ("target", "cdn")];
-        assert_eq!(value(&text, "cdnprobe_cache_responses_total", &unknown), Some(1.0));
+        assert_eq!(
+            value(&text, "cdnprobe_cache_responses_total", &unknown),
+            Some(1.0)
+        );
     }
 
     #[test]

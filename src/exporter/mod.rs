@@ -24,9 +24,9 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::watch;
 
-pub use self::plan::ExporterArgs;
 use self::endpoints::Endpoints;
 use self::metrics::ExporterMetrics;
+pub use self::plan::ExporterArgs;
 use self::plan::ExporterPlan;
 use self::probes::Probes;
 use crate::usage_error;
@@ -41,7 +41,9 @@ pub fn execute(args: ExporterArgs) -> anyhow::Result<ExitCode> {
     listener
         .set_nonblocking(true)
         .context("setting the listener non-blocking")?;
-    let address = listener.local_addr().context("reading --listen's address")?;
+    let address = listener
+        .local_addr()
+        .context("reading --listen's address")?;
     if let Some(warning) = web::exposure_warning(address) {
         eprintln!("{warning}");
     }
@@ -94,7 +96,10 @@ pub fn execute(args: ExporterArgs) -> anyhow::Result<ExitCode> {
         let (sender, writer) = match rows.take() {
             Some(rows) => {
                 let (sender, receiver) = tokio::sync::mpsc::channel(4096);
-                (Some(sender), Some(tokio::spawn(plan::write_rows(rows, receiver))))
+                (
+                    Some(sender),
+                    Some(tokio::spawn(plan::write_rows(rows, receiver))),
+                )
             }
             None => (None, None),
         };

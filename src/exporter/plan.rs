@@ -117,7 +117,10 @@ impl ExporterPlan {
                     &target.label,
                     entry.map_or(Role::None, |e| e.role),
                     entry.and_then(|e| e.interval).map_or(interval, |i| i.0),
-                    entry.and_then(|e| e.jitter).map(|j: HumanDuration| j.0).or(jitter),
+                    entry
+                        .and_then(|e| e.jitter)
+                        .map(|j: HumanDuration| j.0)
+                        .or(jitter),
                 )?;
                 if let Some(entry) = entry.filter(|e| e.play) {
                     schedule.playback = Some(playback_settings(&target.label, entry)?);

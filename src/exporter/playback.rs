@@ -68,7 +68,9 @@ impl PlaybackMetrics {
         let _ = self.stalls.get_or_create(labels);
         let _ = self.stall_seconds.get_or_create(labels);
         for result in RESULTS {
-            let _ = self.sessions.get_or_create(&ResultLabels::new(labels, result));
+            let _ = self
+                .sessions
+                .get_or_create(&ResultLabels::new(labels, result));
         }
     }
 

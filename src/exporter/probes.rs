@@ -10,8 +10,8 @@ use tokio::sync::Semaphore;
 use crate::play::record::PlaybackRow;
 use crate::play::session::{self, SessionSettings};
 use crate::probe::Prober;
-use crate::schedule::Target;
 use crate::sample::Sample;
+use crate::schedule::Target;
 
 pub struct Probes {
     targets: Vec<Target>,

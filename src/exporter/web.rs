@@ -28,7 +28,10 @@ mod tests {
         assert_eq!(exposure_warning("127.0.0.1:9516".parse().unwrap()), None);
         assert_eq!(exposure_warning("[::1]:9516".parse().unwrap()), None);
         let wide = exposure_warning("0.0.0.0:9516".parse().unwrap()).unwrap();
-        assert!(wide.contains("0.0.0.0:9516") && wide.contains("without TLS"), "{wide}");
+        assert!(
+            wide.contains("0.0.0.0:9516") && wide.contains("without TLS"),
+            "{wide}"
+        );
         assert!(exposure_warning("[::]:9516".parse().unwrap()).is_some());
     }
 }
