@@ -10,7 +10,7 @@ use crate::error::UsageError;
 use crate::probe::Connection;
 use crate::sample::COLUMNS;
 use crate::schedule::output::{RowWriter, progress_bar};
-use crate::schedule::rounds::{each_slot, until_interrupted};
+use crate::schedule::rounds::{each_slot, run_to_end};
 use crate::schedule::summary::{TargetSummary, exit_status, print_summary};
 use crate::schedule::targets::range_header;
 use crate::schedule::{ConfigFile, Plan, ProbeArgs};
@@ -81,13 +81,7 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         totals[slot.index].record(&sample);
         Ok(())
     });
-    let finished = match until_interrupted(schedule).await {
-        Some(result) => {
-            result?;
-            true
-        }
-        None => false,
-    };
+    let finished = run_to_end(schedule).await?;
     progress.finish_and_clear();
     print_summary(&totals, &plan);
     Ok(exit_status(

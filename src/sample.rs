@@ -99,7 +99,7 @@ pub enum ErrorClass {
 }
 
 /// Three decimals: microsecond precision for milliseconds.
-fn millis<S: Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn millis<S: Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
     match value {
         Some(v) => serializer.serialize_str(&format!("{v:.3}")),
         None => serializer.serialize_none(),

@@ -1,10 +1,14 @@
-//! `cdnprobe play`: playback sessions of a first-time viewer, for progressive MP4 and HLS.
+//! `cdnprobe play`: playback sessions of a first-time viewer, for progressive MP4 and HLS
+//! (DASH may come later).
 //!
-//! One session: fetch what a player fetches, feed the arrivals to one player model
-//! ([`model`]), and record one row: startup, stalls, seek, bitrate.
+//! One session ([`session`]): fetch what a player fetches ([`fetcher`]; [`progressive`] for MP4
+//! with [`mp4`], [`adaptive`] for HLS with [`hls`] and [`abr`]), feed the arrivals to one player
+//! model ([`model`]), and record one row ([`record`]): startup, stalls, seek, bitrate.
+//! [`command`] schedules sessions like `run` schedules samples.
 
 pub mod abr;
 pub mod adaptive;
+pub mod command;
 pub mod fetcher;
 pub mod hls;
 pub mod model;
@@ -14,6 +18,7 @@ pub mod progressive;
 pub mod record;
 pub mod rows;
 pub mod session;
+pub mod summary;
 
 /// Why the media could not be played: the `media` failure class.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

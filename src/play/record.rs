@@ -1,7 +1,7 @@
 //! The playback CSV: one row per session. Like the sample CSV, the column order here is the file
 //! format and readers find columns by name.
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::sample::{CacheStatus, ErrorClass};
 
@@ -91,33 +91,33 @@ pub struct PlaybackRow {
     pub requests: u64,
     /// Body bytes received over all requests.
     pub bytes: u64,
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::sample::millis")]
     pub media_duration_s: Option<f64>,
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::sample::millis")]
     pub dns_ms: Option<f64>,
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::sample::millis")]
     pub connect_ms: Option<f64>,
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::sample::millis")]
     pub tls_ms: Option<f64>,
     /// Session start → `moov` parsed (MP4) or the media playlist parsed (HLS).
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::sample::millis")]
     pub metadata_ms: Option<f64>,
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::sample::millis")]
     pub first_media_byte_ms: Option<f64>,
     /// Session start → the startup buffer is complete: what the viewer waits.
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::sample::millis")]
     pub startup_ms: Option<f64>,
     pub stalls: u32,
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::sample::millis")]
     pub stall_ms: Option<f64>,
     /// stall_ms ÷ (watched media ms + stall_ms).
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::sample::millis")]
     pub rebuffer_ratio: Option<f64>,
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::sample::millis")]
     pub watched_s: Option<f64>,
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::sample::millis")]
     pub seek_ms: Option<f64>,
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::sample::millis")]
     pub mean_bitrate_kbps: Option<f64>,
     pub switches: u32,
     pub cache: SessionCache,
@@ -128,14 +128,6 @@ pub struct PlaybackRow {
 impl PlaybackRow {
     pub fn succeeded(&self) -> bool {
         self.error.is_none()
-    }
-}
-
-/// Three decimals, as the sample CSV writes milliseconds.
-fn millis<S: Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(v) => serializer.serialize_str(&format!("{v:.3}")),
-        None => serializer.serialize_none(),
     }
 }
 
