@@ -5,12 +5,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '\n== %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib/install.sh
+. scripts/lib/install.sh
 
 # A real S3-compatible server for the storage tests: moto's server mode, from PyPI.
 if ! command -v moto_server >/dev/null 2>&1; then
   log "installing moto[server] (S3-compatible test server)"
   python3 -m pip install --quiet 'moto[server]>=5,<6'
 fi
+
+# Real third-party peers the tests talk to over loopback: nginx serves the HLS test ladders.
+apt_install nginx
 
 log "format and lints"
 cargo fmt --all -- --check

@@ -41,6 +41,17 @@ pub fn csv_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
     Ok(files)
 }
 
+/// Whether the CSV at `path` is a playback CSV of `cdnprobe play`: its header has the session
+/// columns a sample CSV lacks.
+pub fn is_playback_csv(path: &Path) -> bool {
+    let Ok(mut reader) = csv::Reader::from_path(path) else {
+        return false;
+    };
+    reader.headers().is_ok_and(|header| {
+        header.iter().any(|c| c == "startup_ms") && header.iter().any(|c| c == "session")
+    })
+}
+
 /// Rows parsed per batch handed from the parsing thread to the caller's.
 const BATCH_ROWS: usize = 1024;
 /// Batches parsed ahead of the caller: bounds memory whatever the size of the input.
@@ -53,7 +64,11 @@ pub fn for_each_sample(
     inputs: &[PathBuf],
     mut each: impl FnMut(&Sample),
 ) -> Result<u64, UsageError> {
-    let files = csv_files(inputs)?;
+    // Playback CSVs (`cdnprobe play`) sit beside sample CSVs; they are read by their own reader.
+    let files: Vec<PathBuf> = csv_files(inputs)?
+        .into_iter()
+        .filter(|path| !is_playback_csv(path))
+        .collect();
     let (send_full, full) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_AHEAD);
     let (send_empty, empty) = std::sync::mpsc::channel::<Batch>();
     std::thread::scope(|scope| {

@@ -93,6 +93,9 @@ pub enum ErrorClass {
     Protocol,
     /// Status ≥ 400.
     HttpStatus,
+    /// `play`: not playable media (not an MP4 or HLS playlist, no `moov` within the bound, an
+    /// unparseable playlist, a missing variant, a playlist loop).
+    Media,
 }
 
 /// Three decimals: microsecond precision for milliseconds.

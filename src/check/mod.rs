@@ -58,7 +58,8 @@ threshold in ≥ 95 % of runs, a speedup of exactly 1.5× passes in ≤ 5 %, and
 #[derive(Debug, clap::Args)]
 #[command(about = ABOUT, after_help = DECISION_RULE)]
 pub struct CheckArgs {
-    /// Sample CSVs written by `cdnprobe run`, or directories of them.
+    /// Sample CSVs written by `cdnprobe run` (playback CSVs of `cdnprobe play` for
+    /// `--metric startup|seek`), or directories of them.
     #[arg(required = true, value_name = "FILE_OR_DIR")]
     pub inputs: Vec<PathBuf>,
     /// The target label to beat (the origin, e.g. s3).
@@ -71,6 +72,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "X", value_parser = positive)]
     pub min_speedup: f64,
     /// The phase to compare; repeat for several (one verdict per region and metric).
+    /// `startup` and `seek` compare playback sessions (the CSVs of `cdnprobe play`).
     #[arg(long, value_enum, default_value = "total", value_name = "METRIC")]
     pub metric: Vec<Phase>,
     /// The statistic of each side's times that the speedup compares.
@@ -94,6 +96,10 @@ pub struct CheckArgs {
     /// With --previous: the largest acceptable slowdown of the candidate, percent.
     #[arg(long, value_name = "PERCENT", requires = "previous", value_parser = non_negative)]
     pub max_regression: Option<f64>,
+    /// With playback CSVs: also fail a region where the candidate's rebuffer ratio (stall time
+    /// ÷ (watched + stall time), over its sessions) is above R (0–1).
+    #[arg(long, value_name = "R", value_parser = fraction)]
+    pub max_rebuffer_ratio: Option<f64>,
     /// What an inconclusive region counts as.
     #[arg(long, value_enum, default_value = "fail")]
     pub inconclusive: Inconclusive,
@@ -188,6 +194,25 @@ pub fn evaluate(args: &CheckArgs) -> anyhow::Result<CheckReport> {
                 previous_side,
                 &settings,
             ));
+        }
+    }
+    if let Some(max) = args.max_rebuffer_ratio {
+        let sessions = if metrics.iter().all(|m| m.is_playback()) {
+            current
+        } else {
+            Run::read("input", &args.inputs, &[candidate], &[Phase::Startup])?
+        };
+        for check in &mut checks {
+            let ratio = sessions.rebuffer_ratio(&check.region, candidate);
+            if let Some(ratio) = ratio.filter(|r| *r > max) {
+                check.passed = false;
+                check.outcome = Outcome::Fail;
+                check.reasons.push(format!(
+                    "{candidate} rebuffer ratio {} is above --max-rebuffer-ratio {}",
+                    percent(ratio),
+                    percent(max)
+                ));
+            }
         }
     }
     Ok(CheckReport::new(settings, checks))

@@ -17,6 +17,7 @@ pub mod connect;
 pub mod dns;
 pub mod http;
 pub mod redact;
+pub mod stream;
 
 use std::error::Error as StdError;
 use std::io;
@@ -74,6 +75,15 @@ pub struct Connection {
     remote_addr: SocketAddr,
 }
 
+/// A response whose head has arrived.
+struct Head {
+    connection: Connection,
+    body: hyper::body::Incoming,
+    received: Instant,
+    content_length: Option<u64>,
+    content_type: Option<String>,
+}
+
 /// Fetches `url` once as a first-time viewer (fresh lookup, connection and handshake) and
 /// returns the sample; `target`, `region` and `sample` are left for the caller.
 pub async fn probe_url(prober: &Prober, url: &Url, headers: &HeaderMap) -> Sample {
@@ -126,17 +136,13 @@ impl Prober {
             url: redact::redact_url(url),
             ..Sample::default()
         };
-        // Built before the clock starts: setting the resolver up is not part of the lookup.
-        let resolver = match (&reused, literal_ip(url)) {
-            (None, None) => match self.dns.fresh_resolver() {
-                Ok(resolver) => Some(resolver),
-                Err(_) => {
-                    sample.started_at = now_rfc3339();
-                    sample.error = Some(ErrorClass::Dns);
-                    return sample;
-                }
-            },
-            _ => None,
+        let resolver = match self.resolver_for(url, reused.is_some()) {
+            Ok(resolver) => resolver,
+            Err(class) => {
+                sample.started_at = now_rfc3339();
+                sample.error = Some(class);
+                return sample;
+            }
         };
 
         sample.started_at = now_rfc3339();
@@ -152,16 +158,24 @@ impl Prober {
         if sample.total_ms.is_none() {
             sample.total_ms = Some(ms(start, ended));
         }
-        if sample.error.is_none() && sample.status.is_some_and(|status| status >= 400) {
-            sample.error = Some(ErrorClass::HttpStatus);
-        }
-        sample.throughput_mbps = match sample.download_ms {
-            Some(download) if download > 0.0 && sample.bytes > 0 => {
-                Some(sample.bytes as f64 * 8.0 / 1e6 / (download / 1e3))
-            }
-            _ => None,
-        };
+        settle(&mut sample);
         sample
+    }
+
+    /// A fresh resolver for a fetch that will look `url` up; built before the clock starts:
+    /// setting the resolver up is not part of the lookup.
+    fn resolver_for(
+        &self,
+        url: &Url,
+        reusing: bool,
+    ) -> Result<Option<hickory_resolver::TokioResolver>, ErrorClass> {
+        if reusing || literal_ip(url).is_some() {
+            return Ok(None);
+        }
+        self.dns
+            .fresh_resolver()
+            .map(Some)
+            .map_err(|_| ErrorClass::Dns)
     }
 
     /// The fetch itself. Writes each phase into `sample` the moment it ends, so a timeout
@@ -175,6 +189,37 @@ impl Prober {
         sample: &mut Sample,
         start: Instant,
     ) -> Result<Option<Connection>, ErrorClass> {
+        let mut head = self
+            .head(url, extra_headers, reused, resolver, sample, start)
+            .await?;
+        let drained = http::drain_body(&mut head.body, self.max_bytes, &mut sample.bytes);
+        let outcome = drained.await;
+        let last_byte = Instant::now();
+        sample.download_ms = Some(ms(head.received, last_byte));
+        sample.total_ms = Some(ms(start, last_byte));
+        let read_to_end =
+            outcome.map_err(|e| classify(&e, Some((head.content_length, sample.bytes))))?;
+        if read_to_end
+            && head
+                .content_length
+                .is_some_and(|expected| sample.bytes < expected)
+        {
+            return Err(ErrorClass::Truncated);
+        }
+        // A body left unread makes an HTTP/1.1 connection useless for the next request.
+        Ok(read_to_end.then_some(head.connection))
+    }
+
+    /// Connection (reused or new), request, response head: everything before the body.
+    async fn head(
+        &self,
+        url: &Url,
+        extra_headers: &HeaderMap,
+        reused: Option<Connection>,
+        resolver: Option<hickory_resolver::TokioResolver>,
+        sample: &mut Sample,
+        start: Instant,
+    ) -> Result<Head, ErrorClass> {
         let host = url.host_str().ok_or(ErrorClass::Connect)?;
         let mut connection = match reused {
             Some(connection) => connection,
@@ -185,30 +230,29 @@ impl Prober {
 
         let request_sent = Instant::now();
         let response = connection.sender.send(request).await;
-        let head_received = Instant::now();
-        let mut response = response.map_err(|e| classify(&e, None))?;
-        sample.ttfb_ms = Some(ms(request_sent, head_received));
+        let received = Instant::now();
+        let response = response.map_err(|e| classify(&e, None))?;
+        sample.ttfb_ms = Some(ms(request_sent, received));
         sample.status = Some(response.status().as_u16());
         sample.http_version = http::version_label(response.version()).to_string();
         sample.cache = cache::cache_status(response.headers());
         sample.pop = cache::pop(response.headers());
-        let content_length = response
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-
-        let drained = http::drain_body(response.body_mut(), self.max_bytes, &mut sample.bytes);
-        let outcome = drained.await;
-        let last_byte = Instant::now();
-        sample.download_ms = Some(ms(head_received, last_byte));
-        sample.total_ms = Some(ms(start, last_byte));
-        let read_to_end =
-            outcome.map_err(|e| classify(&e, Some((content_length, sample.bytes))))?;
-        if read_to_end && content_length.is_some_and(|expected| sample.bytes < expected) {
-            return Err(ErrorClass::Truncated);
-        }
-        // A body left unread makes an HTTP/1.1 connection useless for the next request.
-        Ok(read_to_end.then_some(connection))
+        let header_text = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_length = header_text(header::CONTENT_LENGTH).and_then(|v| v.parse().ok());
+        let content_type = header_text(header::CONTENT_TYPE);
+        Ok(Head {
+            connection,
+            body: response.into_body(),
+            received,
+            content_length,
+            content_type,
+        })
     }
 
     /// DNS, TCP and TLS phases, then the HTTP handshake (not a network round trip).
@@ -269,6 +313,20 @@ impl Prober {
             remote_addr,
         })
     }
+}
+
+/// The facts of a finished fetch that follow from the others: a status ≥ 400 is an error,
+/// and the throughput of the body.
+fn settle(sample: &mut Sample) {
+    if sample.error.is_none() && sample.status.is_some_and(|status| status >= 400) {
+        sample.error = Some(ErrorClass::HttpStatus);
+    }
+    sample.throughput_mbps = match sample.download_ms {
+        Some(download) if download > 0.0 && sample.bytes > 0 => {
+            Some(sample.bytes as f64 * 8.0 / 1e6 / (download / 1e3))
+        }
+        _ => None,
+    };
 }
 
 fn literal_ip(url: &Url) -> Option<IpAddr> {
