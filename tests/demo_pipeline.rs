@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use cdnprobe::demo::{DEMO_VIDEO, Scenario};
+use cdnprobe::demo::{DEMO_VIDEO, Scenario, total_speedups};
 use cdnprobe::lab::choice::LabKind;
 use cdnprobe::lab::link::DEFAULT_BURST_BYTES;
 use cdnprobe::lab::region_lab::RegionPaths;
@@ -41,12 +41,15 @@ fn samples(csv: &Path) -> Vec<Sample> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_emulated_cdn_passes_the_check_and_the_report_says_what_was_emulated() {
+async fn the_relay_lab_runs_the_pipeline_and_the_report_says_what_was_emulated() {
     let out = tempfile::tempdir().unwrap();
 
-    let verdict = scenario(out.path(), REGIONS.to_vec()).play().await.unwrap();
+    scenario(out.path(), REGIONS.to_vec()).play().await.unwrap();
 
-    assert_eq!(verdict, ExitCode::SUCCESS);
+    // The nearer edge is faster; by how much is the outcome, reported, not asserted.
+    let totals = total_speedups(&out.path().join("comparison.csv")).unwrap();
+    assert_eq!(totals.len(), 2);
+    assert!(totals.iter().all(|(_, s)| *s > 1.2), "{totals:?}");
     let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     assert!(report.contains("emulated"), "{report}");
     assert!(

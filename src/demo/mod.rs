@@ -20,7 +20,8 @@ use crate::lab::region_lab::{EDGE_HOST, ORIGIN_HOST};
 use crate::lab::regions::{DEMO_TIME_SCALE, REGIONS, Region, TimeScale};
 use crate::lab::tls::TestCa;
 use crate::report::charts::Chart;
-use output::{append_lab_section, emulation_note, print_comparison, textwrap, total_speedups};
+pub use output::total_speedups;
+use output::{append_lab_section, emulation_note, print_comparison, textwrap};
 
 /// The video the demo uploads: 20 s of H.264 at 1.6 Mbit/s, 3.99 MB, made by
 /// `scripts/make-demo-video.sh` and built into the binary so the demo runs from any directory.

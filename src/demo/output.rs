@@ -80,10 +80,10 @@ pub fn total_speedups(comparison: &Path) -> anyhow::Result<Vec<(String, f64)>> {
     let mut speedups = Vec::new();
     for record in reader.records() {
         let record = record?;
-        if &record[phase] == "total" {
-            if let Ok(value) = record[speedup].parse() {
-                speedups.push((record[region].to_owned(), value));
-            }
+        if &record[phase] == "total"
+            && let Ok(value) = record[speedup].parse()
+        {
+            speedups.push((record[region].to_owned(), value));
         }
     }
     Ok(speedups)

@@ -64,7 +64,7 @@ impl LabKind {
 
 /// One region's running lab.
 pub enum AnyRegionLab {
-    Relay(RegionLab),
+    Relay(Box<RegionLab>),
     Netns(Box<NetnsRegion>),
 }
 
@@ -80,9 +80,9 @@ impl AnyRegionLab {
             LabKind::Namespaces => Self::Netns(Box::new(
                 NetnsRegion::start(ca, origin, region, scale).await?,
             )),
-            LabKind::Relays { .. } => {
-                Self::Relay(RegionLab::start(ca, origin, RegionPaths::of(region, scale)).await?)
-            }
+            LabKind::Relays { .. } => Self::Relay(Box::new(
+                RegionLab::start(ca, origin, RegionPaths::of(region, scale)).await?,
+            )),
         })
     }
 

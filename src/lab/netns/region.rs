@@ -45,7 +45,7 @@ pub const ACCESS_QUEUE_TIME: Duration = Duration::from_millis(100);
 
 /// Seeds of the loss generators: fixed, so a demo run drops the same packets of the same
 /// transfer every time (the packets offered still depend on TCP's timing).
-const LOSS_SEED: u64 = 0x1ab5_eed;
+const LOSS_SEED: u64 = 0x01ab_5eed;
 
 /// The delay lines of `region` at `scale`, between hosts 0 (client), 1 (origin), 2 (edge).
 pub fn links(region: &Region, scale: TimeScale) -> Vec<Link> {
