@@ -38,6 +38,7 @@ fn typical_sample(sample: u64) -> Sample {
         cache: CacheStatus::Hit,
         pop: "AKL50-C1".into(),
         error: None,
+        ..Sample::default()
     }
 }
 

@@ -14,6 +14,10 @@ if ! command -v moto_server >/dev/null 2>&1; then
   python3 -m pip install --quiet 'moto[server]>=5,<6'
 fi
 
+# Real third-party peers the tests talk to over loopback: nginx serves the HLS test ladders,
+# Prometheus (and promtool) scrapes the exporter and checks the example rules, Caddy serves h3.
+apt_install nginx prometheus caddy
+
 log "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -20,6 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Time DNS, TCP connect, TLS, first byte and download for each target; one CSV row per sample.
     Run(crate::run::RunArgs),
+    /// Play each target as a first-time viewer (progressive MP4 or HLS; DASH may come later):
+    /// startup, stalls, seek and bitrate; one CSV row per playback session.
+    Play(crate::play::command::PlayArgs),
     /// Merge sample CSVs from many regions into tables (CSV, Markdown) and charts (PNG, SVG).
     Report(crate::report::ReportArgs),
     /// CI gate: is the candidate (CDN) still at least N× faster than the baseline (origin)?
@@ -28,6 +31,8 @@ pub enum Command {
     Demo(crate::demo::DemoArgs),
     /// Write a spool that a run could not write to the store (the command the run printed).
     Push(crate::sink::push::PushArgs),
+    /// Probe on a schedule and serve the results to Prometheus (/metrics, /probe, /healthz).
+    Exporter(crate::exporter::ExporterArgs),
     /// Upload a test video to a cdnprobe-server and print the URLs to probe.
     Upload(crate::upload::UploadArgs),
 }

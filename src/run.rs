@@ -10,7 +10,7 @@ use http::HeaderMap;
 use crate::error::UsageError;
 use crate::probe::Connection;
 use crate::schedule::output::progress_bar;
-use crate::schedule::rounds::{each_slot, until_interrupted};
+use crate::schedule::rounds::{each_slot, run_to_end};
 use crate::schedule::summary::{TargetSummary, exit_status, print_summary};
 use crate::schedule::targets::range_header;
 use crate::schedule::{ConfigFile, Plan, ProbeArgs};
@@ -24,7 +24,8 @@ pub use crate::schedule::rounds::CACHE_BUST_PARAM;
 #[command(after_help = "\
 Each row: started_at, region, target, url (secrets redacted), sample, http_version, status,
 remote_addr, bytes, dns_ms, connect_ms, tls_ms, ttfb_ms, download_ms, total_ms,
-throughput_mbps (megabits/s over download_ms), cache, pop, error.
+throughput_mbps (megabits/s over download_ms), cache, pop, error, then what the connection
+was: tls_version, tls_cipher, alpn, cert_expires_at, alt_svc_h3, rtt_ms, retransmits.
 
 Exit status: 0 the run finished; 1 every sample of some target failed; 2 bad arguments or
 input files (nothing written); 3 the rows could not be written to the store (they are kept in
@@ -67,7 +68,7 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let schedule = each_slot(&plan, async |slot| {
         let reuse_slot = &mut kept[slot.index];
         let mut sample = plan
-            .prober
+            .prober_for(slot.index)
             .fetch(&slot.url, &slot.target.headers, reuse_slot)
             .await;
         if !plan.reuse {
@@ -84,13 +85,7 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         totals[slot.index].record(&sample);
         Ok(())
     });
-    let finished = match until_interrupted(schedule).await {
-        Some(result) => {
-            result?;
-            true
-        }
-        None => false,
-    };
+    let finished = run_to_end(schedule).await?;
     progress.finish_and_clear();
     print_summary(&totals, &plan);
     if let Some(not_stored) = output.close().await? {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize, Serializer};
 
 /// Column names in file order.
-pub const COLUMNS: [&str; 19] = [
+pub const COLUMNS: [&str; 26] = [
     "started_at",
     "region",
     "target",
@@ -24,7 +24,18 @@ pub const COLUMNS: [&str; 19] = [
     "cache",
     "pop",
     "error",
+    "tls_version",
+    "tls_cipher",
+    "alpn",
+    "cert_expires_at",
+    "alt_svc_h3",
+    "rtt_ms",
+    "retransmits",
 ];
+
+/// The columns every sample file has had since the first release; the connection facts after
+/// `error` came later, and a file without them still reads (its cells are empty).
+pub const REQUIRED_COLUMNS: &[&str] = COLUMNS.split_at(19).0;
 
 /// One sample. Durations are milliseconds with microsecond precision; `None` is an empty cell
 /// (a phase that was not performed, or not reached before an error).
@@ -60,6 +71,42 @@ pub struct Sample {
     pub cache: CacheStatus,
     pub pop: String,
     pub error: Option<ErrorClass>,
+    /// `1.2` or `1.3`; empty over plain HTTP.
+    #[serde(default)]
+    pub tls_version: String,
+    /// The IANA name of the cipher suite (`TLS_AES_128_GCM_SHA256`).
+    #[serde(default)]
+    pub tls_cipher: String,
+    /// The protocol agreed by ALPN (`h2`, `http/1.1`, `h3`); empty without ALPN.
+    #[serde(default)]
+    pub alpn: String,
+    /// The leaf certificate's not-after, RFC 3339.
+    #[serde(default)]
+    pub cert_expires_at: String,
+    /// Whether the response's `Alt-Svc` offered h3; empty when there was no response.
+    #[serde(default)]
+    pub alt_svc_h3: Option<YesNo>,
+    /// The connection's smoothed round trip after the body: TCP's from `TCP_INFO`, QUIC's path
+    /// RTT from quinn.
+    #[serde(default, serialize_with = "millis")]
+    pub rtt_ms: Option<f64>,
+    /// TCP: segments retransmitted on the connection so far; QUIC: packets lost.
+    #[serde(default)]
+    pub retransmits: Option<u64>,
+}
+
+/// A yes/no cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum YesNo {
+    Yes,
+    No,
+}
+
+impl From<bool> for YesNo {
+    fn from(yes: bool) -> Self {
+        if yes { YesNo::Yes } else { YesNo::No }
+    }
 }
 
 impl Sample {
@@ -93,10 +140,13 @@ pub enum ErrorClass {
     Protocol,
     /// Status ≥ 400.
     HttpStatus,
+    /// `play`: not playable media (not an MP4 or HLS playlist, no `moov` within the bound, an
+    /// unparseable playlist, a missing variant, a playlist loop).
+    Media,
 }
 
 /// Three decimals: microsecond precision for milliseconds.
-fn millis<S: Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn millis<S: Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
     match value {
         Some(v) => serializer.serialize_str(&format!("{v:.3}")),
         None => serializer.serialize_none(),

@@ -82,6 +82,7 @@ pub fn sample(region: &str, target: &str, phases: Phases) -> Sample {
         cache: CacheStatus::Unknown,
         pop: String::new(),
         error: None,
+        ..Sample::default()
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use cdnprobe::lab::front::TlsFront;
 use cdnprobe::lab::link::{Link, LinkProfile, Shape};
 use cdnprobe::lab::region_lab::{EDGE_HOST, ORIGIN_HOST, RegionLab, RegionPaths};
-use cdnprobe::lab::regions::{AUCKLAND, TIME_SCALE};
+use cdnprobe::lab::regions::{AUCKLAND, DEMO_TIME_SCALE};
 use cdnprobe::lab::tls::{ALPN_HTTP1, TestCa};
 use lab_support::{Origin, fetch_tls, object_bytes};
 
@@ -49,7 +49,7 @@ async fn the_region_serves_the_origin_far_and_the_edge_near_over_tls() {
     let lab = RegionLab::start(
         &ca,
         origin.addr,
-        RegionPaths::of(&AUCKLAND, TIME_SCALE, size as u64),
+        RegionPaths::of(&AUCKLAND, DEMO_TIME_SCALE),
     )
     .await
     .unwrap();
@@ -73,6 +73,11 @@ async fn the_region_serves_the_origin_far_and_the_edge_near_over_tls() {
         origin.requests(),
         2,
         "one fetch from the probe, one miss from the edge"
+    );
+    assert_eq!(
+        origin.connections(),
+        2,
+        "the edge's miss went over the connection it opened at start (warm)"
     );
     // The hit crosses only the near path, the origin fetch the far one.
     assert!(

@@ -67,13 +67,38 @@ pub struct Args {
     #[arg(long, default_value = "public, max-age=31536000, immutable")]
     pub cache_control: String,
 
-    /// Seconds a client has to send a request's headers before the connection is closed.
+    /// Seconds a client has to send a request's headers before the connection is closed. The
+    /// same clock runs while a keep-alive connection waits for its next request, so this is
+    /// also the idle timeout.
     #[arg(long, default_value_t = 30)]
     pub header_read_timeout: u64,
+
+    /// Connections held open at once. Beyond it a new connection is answered 503 and closed
+    /// (and the log says so). Lowered at start if the limit of open files cannot hold it.
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 
     /// Seconds an upload's body may stall before the upload is cut off (408) and discarded.
     #[arg(long, default_value_t = 60)]
     pub body_read_timeout: u64,
+
+    /// MiB of memory for video bytes read from local disk ahead of the network, shared by all
+    /// responses: with many connections each waits its turn instead of each holding its own
+    /// read-ahead.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub read_budget_mib: u64,
+
+    /// Seconds the store (disk or S3) may take to answer one step of an upload, or to send
+    /// the next piece of a video. An upload past it is answered 503 and discarded; a video
+    /// response past it is cut off (the client sees fewer bytes than Content-Length).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub store_timeout: u64,
+
+    /// Seconds after which a video found without its record at start (left by a server killed
+    /// in the middle of committing it) is deleted. Other instances sharing the bucket commit
+    /// well within it.
+    #[arg(long, default_value_t = 3600)]
+    pub orphan_grace: u64,
 
     /// Seconds open connections get to finish after SIGTERM/SIGINT before the server exits.
     #[arg(long, default_value_t = 30)]

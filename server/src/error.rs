@@ -18,8 +18,11 @@ pub enum ApiError {
     RequestTimeout(String),
     #[error("{method} is not allowed here (allowed: {allow})")]
     MethodNotAllowed { method: String, allow: &'static str },
+    /// The store failed or did not answer within `--store-timeout`: worth retrying later.
     #[error("storage: {0}")]
     Storage(#[from] object_store::Error),
+    #[error("the store did not answer within {0:?}")]
+    StoreTimeout(std::time::Duration),
     #[error("{0}")]
     Internal(String),
 }
@@ -35,7 +38,8 @@ impl ApiError {
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Storage(object_store::Error::NotFound { .. }) => StatusCode::NOT_FOUND,
-            Self::Storage(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Storage(_) | Self::StoreTimeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -45,7 +49,10 @@ impl ApiError {
         let detail = match self {
             Self::Storage(object_store::Error::NotFound { .. }) => "no such video".to_string(),
             // Storage internals (paths, endpoints) stay in the log, not in the answer.
-            Self::Storage(_) | Self::Internal(_) => "internal error; see the server log".into(),
+            Self::Storage(_) | Self::StoreTimeout(_) => {
+                "the video store is unavailable; nothing was stored, retry later".into()
+            }
+            Self::Internal(_) => "internal error; see the server log".into(),
             other => other.to_string(),
         };
         serde_json::json!({
@@ -80,6 +87,11 @@ impl From<multer::Error> for ApiError {
         }
     }
 }
+
+/// The store stopped sending a video's bytes for longer than `--store-timeout`.
+#[derive(Debug, thiserror::Error)]
+#[error("the store sent nothing for {0:?}")]
+pub struct StoreStalled(pub std::time::Duration);
 
 /// The client stopped sending an upload's body for longer than `--body-read-timeout`.
 #[derive(Debug, thiserror::Error)]

@@ -7,9 +7,16 @@
 //! binds `--listen` and handles signals.
 
 pub mod config;
+pub mod connections;
 pub mod error;
+pub mod fuzzing;
+pub mod leftovers;
+pub mod metadata;
 pub mod metrics;
+pub mod pending;
+pub mod read_budget;
 pub mod routes;
+pub mod stall;
 pub mod storage;
 pub mod stream;
 pub mod upload;
@@ -30,8 +37,9 @@ use tokio::task::JoinHandle;
 
 pub use config::Args;
 
+use crate::connections::ConnectionLimit;
 use crate::metrics::Metrics;
-use crate::routes::App;
+pub use crate::routes::App;
 use crate::storage::Storage;
 
 /// Serves the API on `listener` until `shutdown` completes, then lets open requests and
@@ -100,22 +108,64 @@ impl Drop for InProcessServer {
     }
 }
 
+/// Largest request head (request line and headers) accepted; a larger one is answered 431 and
+/// the connection closed. nginx's default is 1 KiB grown to at most 4 × 8 KiB.
+pub const MAX_HEADER_BYTES: usize = 16 << 10;
+
+/// The shared state of a server: its configuration checked, its storage open.
+pub fn open_app(args: Args) -> anyhow::Result<App> {
+    // The command line refuses an empty token; Args built in code get the same check.
+    if let Some(token) = &args.upload_token {
+        config::upload_token(token)
+            .map_err(|message| anyhow::anyhow!("--upload-token: {message}"))?;
+    }
+    Ok(App {
+        storage: Storage::from_args(&args)?,
+        metrics: Metrics::default(),
+        args,
+    })
+}
+
+/// HTTP/1.1 with the server's limits: the request head's size, the time to send it.
+pub fn http_builder(args: &Args) -> http1::Builder {
+    let mut http = http1::Builder::new();
+    // half_close: a client may shut down its sending side once its request is out (as
+    // `nc -N` does) and still read the answer.
+    http.timer(TokioTimer::new())
+        .half_close(true)
+        .header_read_timeout(Duration::from_secs(args.header_read_timeout))
+        .max_header_size(MAX_HEADER_BYTES);
+    http
+}
+
+/// The API as a hyper service, for one connection.
+pub fn service(
+    app: Arc<App>,
+) -> impl hyper::service::Service<
+    http::Request<hyper::body::Incoming>,
+    Response = http::Response<routes::ResponseBody>,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone {
+    service_fn(move |request| {
+        let app = app.clone();
+        async move { Ok::<_, Infallible>(routes::handle(app, request).await) }
+    })
+}
+
 /// A server with its configuration checked and its storage open, ready to accept.
 struct Server {
     app: Arc<App>,
     listener: TcpListener,
     http: http1::Builder,
     grace: Duration,
+    limit: ConnectionLimit,
 }
 
 impl Server {
     fn open(args: Args, listener: TcpListener) -> anyhow::Result<Self> {
-        // The command line refuses an empty token; Args built in code get the same check.
-        if let Some(token) = &args.upload_token {
-            config::upload_token(token)
-                .map_err(|message| anyhow::anyhow!("--upload-token: {message}"))?;
-        }
-        let storage = Storage::from_args(&args)?;
+        let app = open_app(args)?;
+        let args = &app.args;
         let address = listener
             .local_addr()
             .context("reading the listening address")?;
@@ -125,20 +175,21 @@ impl Server {
                 "listening beyond loopback without --upload-token: anyone who reaches this port can upload"
             );
         }
-        tracing::info!("storing videos in {}", storage.description());
+        tracing::info!("storing videos in {}", app.storage.description());
         tracing::info!("listening on http://{address}");
-        let mut http = http1::Builder::new();
-        http.timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(args.header_read_timeout));
+        let max_connections = connections::fit_to_file_limit(args.max_connections as usize);
+        let limit = ConnectionLimit::new(
+            max_connections,
+            app.metrics.connections_open.clone(),
+            app.metrics.connections_shed.clone(),
+        );
+        tracing::info!(max_connections, "accepting connections");
         Ok(Self {
+            limit,
             grace: Duration::from_secs(args.shutdown_grace),
-            app: Arc::new(App {
-                args,
-                storage,
-                metrics: Metrics::default(),
-            }),
+            http: http_builder(args),
+            app: Arc::new(app),
             listener,
-            http,
         })
     }
 
@@ -148,9 +199,21 @@ impl Server {
             listener,
             http,
             grace,
+            limit,
         } = self;
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
+        // In the background: a large bucket must not delay serving.
+        let cleaning = app.clone();
+        tokio::spawn(async move {
+            let data_dir = cleaning
+                .args
+                .s3_bucket
+                .is_none()
+                .then_some(&cleaning.args.data_dir);
+            let grace = Duration::from_secs(cleaning.args.orphan_grace);
+            leftovers::clean_up(&cleaning.storage, data_dir.map(|dir| dir.as_path()), grace).await;
+        });
         loop {
             let (socket, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -164,14 +227,14 @@ impl Server {
                 },
                 () = &mut shutdown => break,
             };
+            let Some((socket, admitted)) = limit.admit(socket) else {
+                continue;
+            };
             let _ = socket.set_nodelay(true);
-            let app = app.clone();
-            let service = service_fn(move |request| {
-                let app = app.clone();
-                async move { Ok::<_, Infallible>(routes::handle(app, request).await) }
-            });
+            let service = service(app.clone());
             let connection = graceful.watch(http.serve_connection(TokioIo::new(socket), service));
             tokio::spawn(async move {
+                let _admitted = admitted;
                 if let Err(error) = connection.await {
                     tracing::debug!(%peer, %error, "connection ended with an error");
                 }

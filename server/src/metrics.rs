@@ -3,6 +3,7 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -27,6 +28,8 @@ pub struct Metrics {
     pub request_seconds: Family<RouteLabels, Histogram>,
     pub bytes_served: Counter,
     pub bytes_uploaded: Counter,
+    pub connections_open: Gauge,
+    pub connections_shed: Counter,
 }
 
 impl Default for Metrics {
@@ -59,8 +62,22 @@ impl Default for Metrics {
             "Request body bytes received by uploads",
             bytes_uploaded.clone(),
         );
+        let connections_open = Gauge::default();
+        registry.register(
+            "connections_open",
+            "Client connections open now",
+            connections_open.clone(),
+        );
+        let connections_shed = Counter::default();
+        registry.register(
+            "connections_shed",
+            "Connections answered 503 and closed because --max-connections were open",
+            connections_shed.clone(),
+        );
         Self {
             registry,
+            connections_open,
+            connections_shed,
             requests,
             request_seconds,
             bytes_served,

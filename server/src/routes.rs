@@ -289,6 +289,9 @@ fn error_response(error: &ApiError) -> Response<ResponseBody> {
         ApiError::MethodNotAllowed { allow, .. } => {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
+        ApiError::Storage(_) | ApiError::StoreTimeout(_) if error.status().is_server_error() => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
         _ => {}
     }
     response

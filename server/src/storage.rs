@@ -9,24 +9,28 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context as _;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{
-    Attribute, Attributes, GetOptions, GetResult, MultipartUpload, ObjectStore, PutMode,
-    PutMultipartOptions, PutOptions, PutPayload,
+    Attribute, Attributes, GetOptions, GetResult, ObjectStore, PutMode, PutMultipartOptions,
+    PutOptions, PutPayload, RetryConfig,
 };
 use serde::{Deserialize, Serialize};
-use tokio::task::JoinSet;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Args;
-use crate::error::ApiError;
+use crate::error::{ApiError, StoreStalled};
+pub use crate::pending::PendingVideo;
+use crate::read_budget::ReadBudget;
+use crate::routes::BoxError;
+use crate::stall;
 
 /// Bytes per local-disk read when streaming a video: large pieces read far faster than the
 /// file store's 8 KiB stream chunks (see NOTES.md), and two are fetched ahead. S3 instead
@@ -39,7 +43,6 @@ const READS_AHEAD: usize = 2;
 /// file system writes any size, and smaller parts keep a 1 GiB upload well under 64 MiB of RSS.
 const S3_UPLOAD_PART: usize = 8 << 20;
 const LOCAL_UPLOAD_PART: usize = 2 << 20;
-const PARTS_IN_FLIGHT: usize = 2;
 
 /// Records kept in memory: they never change once written, so a cached one is never stale.
 const CACHED_RECORDS: usize = 10_000;
@@ -115,15 +118,39 @@ pub struct Storage {
     records: Mutex<HashMap<VideoId, Arc<VideoRecord>>>,
     /// Uploads being committed; shutdown waits for them.
     commits: TaskTracker,
+    /// `--store-timeout`: the longest one store step may take.
+    timeout: Duration,
+    /// Memory for local-disk pieces read ahead of the network, for all responses together.
+    read_budget: ReadBudget,
+}
+
+/// Runs one store step, giving up with [`ApiError::StoreTimeout`] after `timeout`.
+pub async fn within<T, E: Into<ApiError>>(
+    timeout: Duration,
+    step: impl Future<Output = Result<T, E>>,
+) -> Result<T, ApiError> {
+    match tokio::time::timeout(timeout, step).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(ApiError::StoreTimeout(timeout)),
+    }
 }
 
 impl Storage {
     pub fn from_args(args: &Args) -> anyhow::Result<Self> {
+        let timeout = Duration::from_secs(args.store_timeout);
         let (store, backend, description): (Arc<dyn ObjectStore>, Backend, String) = match &args
             .s3_bucket
         {
             Some(bucket) => {
-                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+                // Retries stop within the store timeout, so a store that is down is reported
+                // (503) rather than retried for minutes.
+                let retry = RetryConfig {
+                    retry_timeout: timeout,
+                    ..Default::default()
+                };
+                let mut builder = AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_retry(retry);
                 if let Some(region) = &args.s3_region {
                     builder = builder.with_region(region);
                 }
@@ -163,7 +190,14 @@ impl Storage {
             description,
             records: Mutex::new(HashMap::new()),
             commits: TaskTracker::new(),
+            timeout,
+            read_budget: ReadBudget::new(args.read_budget_mib << 20),
         })
+    }
+
+    /// The store itself, for the clean-up at start.
+    pub fn object_store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
     }
 
     /// Where videos are kept (an absolute directory or `s3://BUCKET`), for the log.
@@ -175,12 +209,13 @@ impl Storage {
         if let Some(record) = self.records.lock().expect("record cache").get(id) {
             return Ok(record.clone());
         }
-        let bytes = match self.store.get(&id.record_key()).await {
-            Ok(found) => found.bytes().await?,
-            Err(object_store::Error::NotFound { .. }) => {
+        let read = async { self.store.get(&id.record_key()).await?.bytes().await };
+        let bytes = match within(self.timeout, read).await {
+            Ok(bytes) => bytes,
+            Err(ApiError::Storage(object_store::Error::NotFound { .. })) => {
                 return Err(ApiError::NotFound(format!("no video with id {id}")));
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => return Err(error),
         };
         let record: Arc<VideoRecord> =
             Arc::new(serde_json::from_slice(&bytes).map_err(|error| {
@@ -207,16 +242,9 @@ impl Storage {
             attributes: self.attributes(content_type, cache_control),
             ..Default::default()
         };
-        let upload = self
-            .store
-            .put_multipart_opts(&Path::from(key), options)
-            .await?;
-        Ok(PendingVideo {
-            upload: Some(upload),
-            parts: JoinSet::new(),
-            buffer: BytesMut::with_capacity(self.upload_part),
-            part_size: self.upload_part,
-        })
+        let path = Path::from(key);
+        let upload = within(self.timeout, self.store.put_multipart_opts(&path, options)).await?;
+        Ok(PendingVideo::new(upload, self.upload_part, self.timeout))
     }
 
     /// Completes `video`, then writes `record`, which makes it visible; if the record cannot be
@@ -235,18 +263,26 @@ impl Storage {
             attributes: self.attributes("application/json", "no-cache"),
             ..Default::default()
         };
+        let timeout = self.timeout;
         let commit = self.commits.spawn(async move {
             video.finish().await?;
             let id = VideoId::parse(&record.id).expect("records are made with valid ids");
             let json = serde_json::to_vec_pretty(&record).expect("a record serialises");
-            let saved = store
-                .put_opts(&id.record_key(), PutPayload::from(json), options)
-                .await;
+            let record_key = id.record_key();
+            let saved = within(
+                timeout,
+                store.put_opts(&record_key, PutPayload::from(json), options),
+            )
+            .await;
             if let Err(error) = saved {
-                if let Err(error) = store.delete(&Path::from(record.key.as_str())).await {
-                    tracing::error!(key = %record.key, %error, "could not delete a video left without its record");
+                // The record may yet land after the timeout: remove both, so neither stays
+                // (the clean-up at start catches what this cannot reach).
+                for key in [Path::from(record.key.as_str()), record_key] {
+                    if let Err(error) = within(timeout, store.delete(&key)).await {
+                        tracing::error!(%key, %error, "could not delete part of a failed commit");
+                    }
                 }
-                return Err(error.into());
+                return Err(error);
             }
             // Logged here, as the client may be gone by the time the handler would.
             tracing::info!(id = %record.id, size = record.size, content_type = %record.content_type, "video stored");
@@ -268,10 +304,21 @@ impl Storage {
         &self,
         key: &str,
         range: Range<u64>,
-    ) -> BoxStream<'static, object_store::Result<Bytes>> {
+    ) -> BoxStream<'static, Result<Bytes, BoxError>> {
         if range.is_empty() {
             return stream::empty().boxed();
         }
+        let pieces = self.store_pieces(key, range);
+        // A store that stops sending must not hold the response open: the body is cut off,
+        // and the client sees fewer bytes than its Content-Length.
+        stall::cut_off_when_stalled(pieces, self.timeout, |idle| StoreStalled(idle).into()).boxed()
+    }
+
+    fn store_pieces(
+        &self,
+        key: &str,
+        range: Range<u64>,
+    ) -> BoxStream<'static, object_store::Result<Bytes>> {
         let store = self.store.clone();
         let key = Path::from(key);
         match self.backend {
@@ -289,14 +336,20 @@ impl Storage {
             })
             .try_flatten()
             .boxed(),
-            // A file's stream comes in 8 KiB chunks; 1 MiB reads are many times faster.
+            // A file's stream comes in 8 KiB chunks; 1 MiB reads are many times faster. Each
+            // piece waits for its share of the process's read budget before it is read.
             Backend::LocalDisk => {
+                let budget = self.read_budget.clone();
                 let starts = (range.start..range.end).step_by(READ_PIECE as usize);
                 stream::iter(starts)
                     .map(move |start| {
-                        let (store, key) = (store.clone(), key.clone());
+                        let (store, key, budget) = (store.clone(), key.clone(), budget.clone());
                         let end = (start + READ_PIECE).min(range.end);
-                        async move { store.get_range(&key, start..end).await }
+                        async move {
+                            let reservation = budget.reserve(end - start).await;
+                            let piece = store.get_range(&key, start..end).await?;
+                            Ok(reservation.hold(piece))
+                        }
                     })
                     .buffered(READS_AHEAD)
                     .boxed()
@@ -312,74 +365,5 @@ impl Storage {
             (Attribute::ContentType, content_type.to_string()),
             (Attribute::CacheControl, cache_control.to_string()),
         ])
-    }
-}
-
-/// A video being written. Dropping it before [`finish`](Self::finish) — a failed or abandoned
-/// upload — aborts the multipart upload, so no object and no temporary file stay behind.
-pub struct PendingVideo {
-    upload: Option<Box<dyn MultipartUpload>>,
-    parts: JoinSet<object_store::Result<()>>,
-    buffer: BytesMut,
-    part_size: usize,
-}
-
-impl PendingVideo {
-    pub async fn write(&mut self, mut bytes: &[u8]) -> Result<(), ApiError> {
-        while !bytes.is_empty() {
-            let room = self.part_size - self.buffer.len();
-            let (now, later) = bytes.split_at(room.min(bytes.len()));
-            self.buffer.extend_from_slice(now);
-            bytes = later;
-            if self.buffer.len() == self.part_size {
-                self.send_part().await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Uploads what is left, waits for every part and completes the upload: the video is
-    /// then stored under its key.
-    pub async fn finish(mut self) -> Result<(), ApiError> {
-        if !self.buffer.is_empty() {
-            self.send_part().await?;
-        }
-        while let Some(part) = self.parts.join_next().await {
-            part.map_err(|error| ApiError::Internal(format!("upload task failed: {error}")))??;
-        }
-        let mut upload = self.upload.take().expect("finish runs once");
-        if let Err(error) = upload.complete().await {
-            let _ = upload.abort().await;
-            return Err(error.into());
-        }
-        Ok(())
-    }
-
-    async fn send_part(&mut self) -> Result<(), ApiError> {
-        while self.parts.len() >= PARTS_IN_FLIGHT {
-            if let Some(part) = self.parts.join_next().await {
-                part.map_err(|error| ApiError::Internal(format!("upload task failed: {error}")))??;
-            }
-        }
-        let part = self.buffer.split().freeze();
-        self.buffer.reserve(self.part_size);
-        let upload = self.upload.as_mut().expect("parts are sent before finish");
-        self.parts.spawn(upload.put_part(PutPayload::from(part)));
-        Ok(())
-    }
-}
-
-impl Drop for PendingVideo {
-    fn drop(&mut self) {
-        if let Some(mut upload) = self.upload.take() {
-            self.parts.abort_all();
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(async move {
-                    if let Err(error) = upload.abort().await {
-                        tracing::warn!(%error, "could not abort an unfinished upload");
-                    }
-                });
-            }
-        }
     }
 }

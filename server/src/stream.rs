@@ -48,9 +48,10 @@ pub fn parse_range(header: &str, len: u64) -> RangeRequest {
         }
     };
     match (first.is_empty(), last.is_empty()) {
-        // bytes=-N: the last N bytes.
+        // bytes=-N: the last N bytes; none of an empty representation (found by fuzzing).
         (true, false) => match number(last) {
             Some(0) => RangeRequest::Unsatisfiable,
+            Some(_) if len == 0 => RangeRequest::Unsatisfiable,
             Some(suffix) => RangeRequest::Part(len.saturating_sub(suffix)..len),
             None => RangeRequest::Whole,
         },
@@ -201,7 +202,7 @@ pub fn respond(
 /// A video body of known length: its exact size hint is what makes hyper send
 /// Content-Length instead of chunked encoding.
 struct VideoBody {
-    pieces: BoxStream<'static, object_store::Result<Bytes>>,
+    pieces: BoxStream<'static, Result<Bytes, BoxError>>,
     remaining: u64,
     bytes_served: Counter,
 }
@@ -223,7 +224,7 @@ impl Body for VideoBody {
             }
             Some(Err(error)) => {
                 tracing::warn!(%error, "reading a video from storage failed mid-response");
-                Poll::Ready(Some(Err(error.into())))
+                Poll::Ready(Some(Err(error)))
             }
             None => Poll::Ready(None),
         }
@@ -267,6 +268,17 @@ mod tests {
         ];
         for (header, expected) in cases {
             assert_eq!(parse_range(header, 100), expected, "{header}");
+        }
+    }
+
+    #[test]
+    fn no_range_of_an_empty_video_is_satisfiable() {
+        for header in ["bytes=-10", "bytes=0-", "bytes=0-0"] {
+            assert_eq!(
+                parse_range(header, 0),
+                RangeRequest::Unsatisfiable,
+                "{header}"
+            );
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use chrono::Utc;
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use http::header;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -17,16 +17,15 @@ use multer::{Constraints, Multipart, SizeLimit};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, BodyStalled};
-use crate::routes::{App, BoxError};
+use crate::metadata::{self, Metadata};
+use crate::routes::App;
+use crate::stall;
 use crate::storage::{PendingVideo, VideoId, VideoRecord};
 
 /// Bytes looked at to recognise a video; smaller files are judged on what they have.
 const SNIFF_BYTES: usize = 8 << 10;
 /// Room for the form's boundaries, part headers and text fields around the video itself.
 const FORM_OVERHEAD: u64 = 64 << 10;
-const TITLE_LIMIT: u64 = 512;
-const DESCRIPTION_LIMIT: u64 = 8 << 10;
-const TAGS_LIMIT: u64 = 2 << 10;
 
 /// Checks `Authorization: Bearer TOKEN` when the server has an upload token.
 pub fn authorize(app: &App, headers: &http::HeaderMap) -> Result<(), ApiError> {
@@ -81,43 +80,38 @@ pub async fn upload(app: &App, request: http::Request<Incoming>) -> Result<Video
         .inspect_ok(move |chunk: &Bytes| {
             uploaded.inc_by(chunk.len() as u64);
         });
-    let body = cut_off_when_stalled(body, Duration::from_secs(app.args.body_read_timeout));
+    let body = stall::cut_off_when_stalled(
+        body,
+        Duration::from_secs(app.args.body_read_timeout),
+        |idle| BodyStalled(idle).into(),
+    );
     let constraints = Constraints::new()
         .allowed_fields(vec!["file", "title", "description", "tags"])
         .size_limit(
             SizeLimit::new()
                 .whole_stream(max + FORM_OVERHEAD)
                 .for_field("file", max)
-                .for_field("title", TITLE_LIMIT)
-                .for_field("description", DESCRIPTION_LIMIT)
-                .for_field("tags", TAGS_LIMIT),
+                // One byte over each bound, so that the field's own check names it.
+                .for_field("title", metadata::TITLE_MAX_BYTES as u64 + 1)
+                .for_field("description", metadata::DESCRIPTION_MAX_BYTES as u64 + 1)
+                .for_field("tags", metadata::TAGS_FIELD_MAX_BYTES as u64 + 1),
         );
     let mut form = Multipart::with_constraints(body, boundary, constraints);
 
     let mut video: Option<ReceivedVideo> = None;
-    let (mut title, mut description, mut tags) = (None, None, Vec::new());
+    let mut metadata = Metadata::default();
     while let Some(field) = form.next_field().await? {
         match field.name().unwrap_or_default() {
             "file" if video.is_some() => {
                 return Err(ApiError::BadRequest("more than one file part".into()));
             }
             "file" => video = Some(receive_video(app, field).await?),
-            "title" => set_once(&mut title, "title", field.text().await?)?,
-            "description" => set_once(&mut description, "description", field.text().await?)?,
-            "tags" => tags.extend(
-                field
-                    .text()
-                    .await?
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|tag| !tag.is_empty())
-                    .map(String::from),
-            ),
-            // multer's allowed_fields already refuses other names; a part without one lands here.
-            other => {
-                return Err(ApiError::BadRequest(format!(
-                    "unknown form field {other:?}; expected file, title, description, tags"
-                )));
+            // Raw bytes, not `text()`: that would repair invalid UTF-8 instead of refusing it.
+            // multer's allowed_fields already refuses other names; a part without one lands
+            // in `add`, which refuses it too.
+            name => {
+                let name = name.to_string();
+                metadata.add(&name, &field.bytes().await?)?;
             }
         }
     }
@@ -139,39 +133,13 @@ pub async fn upload(app: &App, request: http::Request<Incoming>) -> Result<Video
         size,
         sha256,
         created_at: Utc::now(),
-        title,
-        description,
-        tags,
+        title: metadata.title,
+        description: metadata.description,
+        tags: metadata.tags,
         cache_control: app.args.cache_control.clone(),
     };
     // From here on the upload ends stored or not at all, whether or not the client stays.
     app.storage.commit(started.pending, record).await
-}
-
-/// Ends `body` with [`BodyStalled`] when no data arrives for `idle`, so a client that stops
-/// sending cannot hold an upload (and its connection) open forever.
-fn cut_off_when_stalled<E>(
-    body: impl Stream<Item = Result<Bytes, E>> + Send + Unpin,
-    idle: Duration,
-) -> impl Stream<Item = Result<Bytes, BoxError>> + Send
-where
-    E: Into<BoxError>,
-{
-    futures::stream::unfold(Some(body), move |body| async move {
-        let mut body = body?;
-        match tokio::time::timeout(idle, body.next()).await {
-            Ok(Some(chunk)) => Some((chunk.map_err(Into::into), Some(body))),
-            Ok(None) => None,
-            Err(_) => Some((Err(BodyStalled(idle).into()), None)),
-        }
-    })
-}
-
-fn set_once(slot: &mut Option<String>, name: &str, value: String) -> Result<(), ApiError> {
-    if slot.replace(value).is_some() {
-        return Err(ApiError::BadRequest(format!("more than one {name} field")));
-    }
-    Ok(())
 }
 
 /// A video recognised by its first bytes, being written under a fresh id.

@@ -312,7 +312,7 @@ async fn dot_dot_segments_never_reach_the_file_system() {
         "/api/v1/videos/../../../Cargo.toml",
         "/api/v1/videos/%2e%2e/%2e%2e/etc/passwd",
     ] {
-        let answer = raw_get(&server, path).await;
+        let answer = server.raw_get(path, &[]).await;
         let status_line = answer.lines().next().unwrap_or_default();
         assert!(
             status_line.contains(" 404 ") || status_line.contains(" 400 "),
@@ -366,14 +366,4 @@ async fn a_wrong_method_is_405_with_allow() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(response.headers()["allow"], "GET, HEAD");
-}
-
-async fn raw_get(server: &Server, path: &str) -> String {
-    let address = server.base.trim_start_matches("http://");
-    let mut socket = TcpStream::connect(address).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    socket.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = String::new();
-    socket.read_to_string(&mut answer).await.unwrap();
-    answer
 }

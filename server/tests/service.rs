@@ -13,27 +13,13 @@ use tokio::net::TcpStream;
 
 #[tokio::test]
 async fn healthz_answers_ok() {
-    let server = Server::start(Backend::Local).await;
-    let response = server
-        .http
-        .get(server.url("/healthz"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.json::<serde_json::Value>().await.unwrap()["status"],
-        "ok"
-    );
+    Server::start(Backend::Local).await.assert_healthy().await;
 }
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status_and_bytes() {
     let server = Server::start(Backend::Local).await;
-    let id = server.upload_video(SAMPLE).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = server.upload_id(SAMPLE).await;
     server
         .http
         .get(server.video_url(&id))

@@ -59,7 +59,8 @@ threshold in ≥ 95 % of runs, a speedup of exactly 1.5× passes in ≤ 5 %, and
 #[command(about = ABOUT, after_help = DECISION_RULE)]
 pub struct CheckArgs {
     /// Sample files written by `cdnprobe run` (CSV or Parquet), directories of them, or
-    /// object-store URLs and prefixes (s3://bucket/prefix, gs://, az://, file:///).
+    /// object-store URLs and prefixes (s3://bucket/prefix, gs://, az://, file:///); playback
+    /// CSVs of `cdnprobe play` (local files or directories) for `--metric startup|seek`.
     #[arg(required = true, value_name = "FILE_DIR_OR_URL")]
     pub inputs: Vec<PathBuf>,
     #[command(flatten)]
@@ -74,6 +75,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "X", value_parser = positive)]
     pub min_speedup: f64,
     /// The phase to compare; repeat for several (one verdict per region and metric).
+    /// `startup` and `seek` compare playback sessions (the CSVs of `cdnprobe play`).
     #[arg(long, value_enum, default_value = "total", value_name = "METRIC")]
     pub metric: Vec<Phase>,
     /// The statistic of each side's times that the speedup compares.
@@ -98,6 +100,10 @@ pub struct CheckArgs {
     /// With --previous: the largest acceptable slowdown of the candidate, percent.
     #[arg(long, value_name = "PERCENT", requires = "previous", value_parser = non_negative)]
     pub max_regression: Option<f64>,
+    /// With playback CSVs: also fail a region where the candidate's rebuffer ratio (stall time
+    /// ÷ (watched + stall time), over its sessions) is above R (0–1).
+    #[arg(long, value_name = "R", value_parser = fraction)]
+    pub max_rebuffer_ratio: Option<f64>,
     /// What an inconclusive region counts as.
     #[arg(long, value_enum, default_value = "fail")]
     pub inconclusive: Inconclusive,
@@ -210,6 +216,31 @@ pub fn evaluate(args: &CheckArgs) -> anyhow::Result<CheckReport> {
                 previous_side,
                 &settings,
             ));
+        }
+    }
+    if let Some(max) = args.max_rebuffer_ratio {
+        let sessions = if metrics.iter().all(|m| m.is_playback()) {
+            current
+        } else {
+            Run::read(
+                "input",
+                &args.inputs,
+                &reading,
+                &[candidate],
+                &[Phase::Startup],
+            )?
+        };
+        for check in &mut checks {
+            let ratio = sessions.rebuffer_ratio(&check.region, candidate);
+            if let Some(ratio) = ratio.filter(|r| *r > max) {
+                check.passed = false;
+                check.outcome = Outcome::Fail;
+                check.reasons.push(format!(
+                    "{candidate} rebuffer ratio {} is above --max-rebuffer-ratio {}",
+                    percent(ratio),
+                    percent(max)
+                ));
+            }
         }
     }
     Ok(CheckReport::new(settings, checks))

@@ -1,5 +1,6 @@
 //! The sample CSVs of one run, grouped by region and target: row and error counts, and the
-//! successful samples' times for each metric the check looks at.
+//! successful samples' times for each metric the check looks at. For the playback metrics
+//! (`startup`, `seek`) the rows are playback sessions.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::path::PathBuf;
 use crate::check::decision::Side;
 use crate::error::UsageError;
 use crate::input;
+use crate::play::rows::for_each_playback_row;
 use crate::sample::Sample;
 use crate::stats::Phase;
 use crate::stats::groups::Groups;
@@ -22,6 +24,8 @@ pub struct Run {
     groups: Groups<Times>,
     /// Every target in the input, compared or not (to name them when a label is wrong).
     targets: BTreeSet<String>,
+    /// Playback: (region, target) → (stall ms, watched ms) of successful sessions.
+    rebuffer: BTreeMap<(String, String), (f64, f64)>,
 }
 
 impl Run {
@@ -38,7 +42,19 @@ impl Run {
             name,
             groups: Groups::default(),
             targets: BTreeSet::new(),
+            rebuffer: BTreeMap::new(),
         };
+        if metrics.iter().any(|m| m.is_playback()) {
+            if !metrics.iter().all(|m| m.is_playback()) {
+                return Err(UsageError(
+                    "--metric startup/seek (playback sessions) cannot be mixed with sample \
+                     phases in one check: run check once for each"
+                        .into(),
+                ));
+            }
+            run.read_playback(inputs, labels, metrics)?;
+            return Ok(run);
+        }
         input::for_each_sample(inputs, reading, |sample: &Sample| {
             if !run.targets.contains(&sample.target) {
                 run.targets.insert(sample.target.clone());
@@ -58,6 +74,64 @@ impl Run {
             }
         })?;
         Ok(run)
+    }
+
+    /// The playback sessions of `inputs`: a session is a row, a failed session an error, and
+    /// its startup or seek time the metric's time. Also keeps the stall and watched time.
+    fn read_playback(
+        &mut self,
+        inputs: &[PathBuf],
+        labels: &[&str],
+        metrics: &[Phase],
+    ) -> Result<(), UsageError> {
+        let rows = for_each_playback_row(inputs, |row| {
+            if !self.targets.contains(&row.target) {
+                self.targets.insert(row.target.clone());
+            }
+            if !labels.contains(&row.target.as_str()) {
+                return;
+            }
+            let key = Sample {
+                region: row.region.clone(),
+                target: row.target.clone(),
+                error: row.error,
+                ..Sample::default()
+            };
+            let group = self.groups.record(&key, |_| Times::new());
+            if !row.succeeded() {
+                return;
+            }
+            for &metric in metrics {
+                let time = match metric {
+                    Phase::Startup => row.startup_ms,
+                    Phase::Seek => row.seek_ms,
+                    _ => None,
+                };
+                let times = group.measured.entry(metric).or_default();
+                times.extend(time);
+            }
+            let rebuffer = self
+                .rebuffer
+                .entry((row.region.clone(), row.target.clone()))
+                .or_default();
+            rebuffer.0 += row.stall_ms.unwrap_or(0.0);
+            rebuffer.1 += row.watched_s.unwrap_or(0.0) * 1e3;
+        })?;
+        if rows == 0 {
+            return Err(UsageError(format!(
+                "no playback sessions in the {} (CSV files written by `cdnprobe play`)",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// `label`'s stall time ÷ (watched + stall time) over its successful sessions in `region`.
+    pub fn rebuffer_ratio(&self, region: &str, label: &str) -> Option<f64> {
+        let (stall, watched) = self
+            .rebuffer
+            .get(&(region.to_string(), label.to_string()))?;
+        (stall + watched > 0.0).then(|| stall / (stall + watched))
     }
 
     /// Fails with the targets the input does have when `label` is not one of them.

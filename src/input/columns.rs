@@ -2,19 +2,20 @@
 //! (a CSV cell, or a Parquet value written out as the CSV would have it): one parser per column,
 //! so CSV and Parquet rows are validated by the same rules.
 
-use crate::sample::{COLUMNS, Sample};
+use crate::sample::{COLUMNS, REQUIRED_COLUMNS, Sample};
 
 /// Parses one field into its place in a sample; the error says what is wrong with the value.
 pub type ParseInto = fn(&mut Sample, &str) -> Result<(), String>;
 
 /// For the columns of a file, in file order: the index and parser of each column the format
-/// knows. Columns the format does not know are ignored, as serde ignores unknown fields; a
-/// missing column is an error naming every one missing.
+/// knows, then (index `None`) the optional columns an older file lacks, which read as empty
+/// cells. Columns the format does not know are ignored, as serde ignores unknown fields; a
+/// missing required column is an error naming every one missing.
 pub fn resolve<'n>(
     names: impl IntoIterator<Item = &'n str>,
-) -> Result<Vec<(usize, ParseInto)>, String> {
+) -> Result<Vec<(Option<usize>, ParseInto)>, String> {
     let names: Vec<&str> = names.into_iter().collect();
-    let missing: Vec<&str> = COLUMNS
+    let missing: Vec<&str> = REQUIRED_COLUMNS
         .iter()
         .copied()
         .filter(|c| !names.contains(c))
@@ -22,11 +23,20 @@ pub fn resolve<'n>(
     if !missing.is_empty() {
         return Err(format!("missing column(s): {}", missing.join(", ")));
     }
-    Ok(names
+    let mut columns: Vec<(Option<usize>, ParseInto)> = names
         .iter()
         .enumerate()
-        .filter_map(|(index, name)| Some((index, parse_into(name)?)))
-        .collect())
+        .filter_map(|(index, name)| Some((Some(index), parse_into(name)?)))
+        .collect();
+    // Samples are reused buffers: a row of an older file must not keep the connection facts of
+    // a newer file's row, so the absent columns are still parsed, from an empty cell.
+    columns.extend(
+        COLUMNS
+            .iter()
+            .filter(|c| !names.contains(c))
+            .filter_map(|c| Some((None, parse_into(c)?))),
+    );
+    Ok(columns)
 }
 
 /// How each column of `COLUMNS` is read, as serde would read it (a test checks they agree):
@@ -52,6 +62,13 @@ pub fn parse_into(column: &str) -> Option<ParseInto> {
         "cache" => |s, v| put(&mut s.cache, named(v)),
         "pop" => |s, v| text(&mut s.pop, v),
         "error" => |s, v| put(&mut s.error, optional(v, named)),
+        "tls_version" => |s, v| text(&mut s.tls_version, v),
+        "tls_cipher" => |s, v| text(&mut s.tls_cipher, v),
+        "alpn" => |s, v| text(&mut s.alpn, v),
+        "cert_expires_at" => |s, v| text(&mut s.cert_expires_at, v),
+        "alt_svc_h3" => |s, v| put(&mut s.alt_svc_h3, optional(v, named)),
+        "rtt_ms" => |s, v| put(&mut s.rtt_ms, optional(v, measure)),
+        "retransmits" => |s, v| put(&mut s.retransmits, optional(v, number)),
         _ => return None,
     };
     Some(parse)

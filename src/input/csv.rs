@@ -13,8 +13,9 @@ pub struct CsvSamples<'d> {
     data: &'d Data,
     reader: csv::Reader<Box<dyn Read + 'd>>,
     headers: csv::StringRecord,
-    /// The column index and parser of every column the file format knows.
-    columns: Vec<(usize, ParseInto)>,
+    /// The column index (`None`: absent from this older file) and parser of every column the
+    /// file format knows.
+    columns: Vec<(Option<usize>, ParseInto)>,
     record: csv::StringRecord,
     rows: u64,
 }
@@ -56,9 +57,14 @@ impl<'d> CsvSamples<'d> {
             Err(e) => return Err(at(e.to_string())),
         }
         for (index, parse) in &self.columns {
-            let value = self.record.get(*index).unwrap_or_default();
+            let Some(index) = *index else {
+                // Only optional columns can be absent, and they all read an empty cell.
+                let _ = parse(sample, "");
+                continue;
+            };
+            let value = self.record.get(index).unwrap_or_default();
             parse(sample, value)
-                .map_err(|what| at(format!("column {}: {what}", &self.headers[*index])))?;
+                .map_err(|what| at(format!("column {}: {what}", &self.headers[index])))?;
         }
         self.rows += 1;
         Ok(true)

@@ -9,6 +9,7 @@ pub mod columns;
 mod csv;
 mod fetch;
 mod parquet;
+mod playback;
 pub mod selection;
 pub mod sources;
 
@@ -19,6 +20,8 @@ use crate::sample::Sample;
 use crate::store::StoreArgs;
 use selection::Selection;
 use sources::{Data, Format, Source};
+
+pub use playback::{is_playback_csv, playback_csv_files};
 
 /// The options `report` and `check` share for reading their inputs.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -87,6 +90,8 @@ pub struct Totals {
     pub files: usize,
     /// Files skipped as bad (`--skip-bad`).
     pub skipped: usize,
+    /// Playback CSVs (`cdnprobe play`) among the inputs, left to their own reader.
+    pub playback: usize,
 }
 
 /// Rows parsed per batch handed from the parsing thread to the caller's.
@@ -131,6 +136,12 @@ pub fn for_each_sample(
             };
             while let Some((source, data)) = loaded.blocking_recv() {
                 progress.inc(1);
+                let playback =
+                    |data: &Data| source.format == Format::Csv && playback::is_playback_data(data);
+                if data.as_ref().is_ok_and(playback) {
+                    totals.playback += 1;
+                    continue;
+                }
                 let checked = data.and_then(|data| {
                     if reading.skip_bad {
                         // Read it once without keeping rows: a file bad halfway is skipped whole.
@@ -164,7 +175,7 @@ pub fn for_each_sample(
             }
             let _ = send_full.send(batch);
             progress.finish_and_clear();
-            if totals.files == 0 {
+            if totals.files + totals.playback == 0 {
                 return Err(UsageError::new("no readable input files"));
             }
             Ok(totals)
@@ -265,128 +276,4 @@ impl Batch {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sample::{CacheStatus, ErrorClass};
-
-    #[test]
-    fn rows_read_back_equal_the_samples_serde_wrote() {
-        let full = Sample {
-            started_at: "2026-11-24T22:00:00.123456Z".into(),
-            region: "auckland, nz".into(),
-            target: "cloudfront".into(),
-            url: "https://d1.example.net/v.mp4?a=1,b=\"2\"".into(),
-            sample: 7,
-            http_version: "HTTP/2".into(),
-            status: Some(206),
-            remote_addr: "[::1]:443".into(),
-            bytes: 21_504,
-            dns_ms: Some(1.5),
-            connect_ms: Some(12.125),
-            tls_ms: Some(30.0),
-            ttfb_ms: Some(0.001),
-            download_ms: Some(2278.0),
-            total_ms: Some(2321.626),
-            throughput_mbps: Some(75.5),
-            cache: CacheStatus::Hit,
-            pop: "AKL50-C1".into(),
-            error: None,
-        };
-        let failed = Sample {
-            status: None,
-            tls_ms: None,
-            ttfb_ms: None,
-            download_ms: None,
-            total_ms: None,
-            throughput_mbps: None,
-            cache: CacheStatus::Unknown,
-            pop: String::new(),
-            error: Some(ErrorClass::HttpStatus),
-            ..full.clone()
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("samples.csv");
-        let mut csv = ::csv::Writer::from_path(&path).unwrap();
-        let written: Vec<Sample> = (0..3000)
-            .map(|i| {
-                if i % 3 == 0 {
-                    failed.clone()
-                } else {
-                    full.clone()
-                }
-            })
-            .collect();
-        for sample in &written {
-            csv.serialize(sample).unwrap();
-        }
-        csv.flush().unwrap();
-        let mut read = Vec::new();
-        let rows = for_each_sample(&[path], &Reading::default(), |s| read.push(s.clone())).unwrap();
-        assert_eq!(rows.rows, 3000);
-        assert_eq!(read, written);
-    }
-
-    #[test]
-    fn an_unknown_enum_name_is_reported_with_serde_s_words() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("samples.csv");
-        let mut csv = ::csv::Writer::from_path(&path).unwrap();
-        csv.serialize(Sample::default()).unwrap();
-        csv.flush().unwrap();
-        let text = std::fs::read_to_string(&path)
-            .unwrap()
-            .replace(",unknown,", ",warm,");
-        std::fs::write(&path, text).unwrap();
-        let error =
-            for_each_sample(std::slice::from_ref(&path), &Reading::default(), |_| {}).unwrap_err();
-        assert_eq!(
-            error.0,
-            format!(
-                "{}:2: column cache: unknown variant `warm`, expected one of `hit`, `miss`, `refresh`, `unknown`",
-                path.display()
-            )
-        );
-    }
-
-    /// The line `for_each_sample` names for `text`, a file whose one bad row has `cache` = warm.
-    fn line_of_the_bad_row(text: &str) -> String {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("samples.csv");
-        std::fs::write(&path, text).unwrap();
-        let error =
-            for_each_sample(std::slice::from_ref(&path), &Reading::default(), |_| {}).unwrap_err();
-        let after_path = &error.0[path.display().to_string().len() + 1..];
-        after_path.split(':').next().unwrap().to_string()
-    }
-
-    #[test]
-    fn a_bad_row_is_named_by_its_own_line_after_blank_lines_and_multi_line_fields() {
-        let mut csv = ::csv::Writer::from_writer(Vec::new());
-        let multi_line = Sample {
-            region: "two\nlines".into(),
-            ..Sample::default()
-        };
-        csv.serialize(&multi_line).unwrap();
-        csv.serialize(Sample::default()).unwrap();
-        let text = String::from_utf8(csv.into_inner().unwrap()).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        // header (1), the quoted region over lines 2-3, the good row (4)
-        assert_eq!(lines.len(), 4);
-        let good = lines[3];
-        let bad = good.replace(",unknown,", ",warm,");
-        let head = lines[..4].join("\n");
-        assert_eq!(line_of_the_bad_row(&format!("{head}\n{bad}\n")), "5");
-        assert_eq!(line_of_the_bad_row(&format!("{head}\n\n\n{bad}\n")), "7");
-        // The last line without its line break.
-        assert_eq!(line_of_the_bad_row(&format!("{head}\n\n{bad}")), "6");
-        // Windows line breaks, blank lines included.
-        let crlf = format!("{head}\n\n{bad}\n").replace('\n', "\r\n");
-        assert_eq!(line_of_the_bad_row(&crlf), "6");
-        // A bad multi-line row is named by its first line.
-        let bad_multi = format!("{}\n{}", lines[1], lines[2]).replace(",unknown,", ",warm,");
-        assert_eq!(
-            line_of_the_bad_row(&format!("{}\n{good}\n\n{bad_multi}\n{good}\n", lines[0])),
-            "4"
-        );
-    }
-}
+mod tests;

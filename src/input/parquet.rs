@@ -29,7 +29,8 @@ pub struct ParquetSamples<'d> {
     /// The next row of `batch` to read.
     next: usize,
     names: Vec<String>,
-    columns: Vec<(usize, ParseInto)>,
+    /// As in the CSV reader: `None` is an optional column this file lacks.
+    columns: Vec<(Option<usize>, ParseInto)>,
     cell: String,
     rows: u64,
 }
@@ -71,15 +72,19 @@ impl<'d> ParquetSamples<'d> {
         let batch = self.batch.as_ref().expect("a batch with rows left");
         let row = self.next;
         for (index, parse) in &self.columns {
+            let Some(index) = *index else {
+                let _ = parse(sample, "");
+                continue;
+            };
             let at = |what: String| {
                 UsageError(format!(
                     "{}: row {}: column {}: {what}",
                     self.name,
                     self.rows + 1,
-                    self.names[*index]
+                    self.names[index]
                 ))
             };
-            cell_text(batch.column(*index), row, &mut self.cell).map_err(at)?;
+            cell_text(batch.column(index), row, &mut self.cell).map_err(at)?;
             parse(sample, &self.cell).map_err(at)?;
         }
         self.next += 1;

@@ -58,8 +58,19 @@ impl DnsServer {
     /// Binds a free port on 127.0.0.1 and starts answering. Must be called inside a Tokio
     /// runtime (the server runs as tasks on it).
     pub fn start(records: Vec<DnsRecord>) -> io::Result<DnsServer> {
+        Self::serve(records, bind_udp_and_tcp()?)
+    }
+
+    /// Binds UDP and TCP on `addr` exactly (in the calling thread's network namespace: the
+    /// namespace lab runs its resolver on the client host's 127.0.0.1:53).
+    pub fn start_on(addr: SocketAddr, records: Vec<DnsRecord>) -> io::Result<DnsServer> {
+        let udp = std::net::UdpSocket::bind(addr)?;
+        let tcp = std::net::TcpListener::bind(addr)?;
+        Self::serve(records, nonblocking(udp, tcp)?)
+    }
+
+    fn serve(records: Vec<DnsRecord>, (udp, tcp): (UdpSocket, TcpListener)) -> io::Result<Self> {
         let zone = Zone::new(records)?;
-        let (udp, tcp) = bind_udp_and_tcp()?;
         let addr = udp.local_addr()?;
         let mut server = Server::new(zone);
         server.register_socket(udp);
@@ -94,15 +105,20 @@ fn bind_udp_and_tcp() -> io::Result<(UdpSocket, TcpListener)> {
         let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
         let addr = udp.local_addr()?;
         match std::net::TcpListener::bind(addr) {
-            Ok(tcp) => {
-                udp.set_nonblocking(true)?;
-                tcp.set_nonblocking(true)?;
-                return Ok((UdpSocket::from_std(udp)?, TcpListener::from_std(tcp)?));
-            }
+            Ok(tcp) => return nonblocking(udp, tcp),
             Err(error) => last_error = Some(error),
         }
     }
     Err(last_error.unwrap_or_else(|| io::Error::other("no free port")))
+}
+
+fn nonblocking(
+    udp: std::net::UdpSocket,
+    tcp: std::net::TcpListener,
+) -> io::Result<(UdpSocket, TcpListener)> {
+    udp.set_nonblocking(true)?;
+    tcp.set_nonblocking(true)?;
+    Ok((UdpSocket::from_std(udp)?, TcpListener::from_std(tcp)?))
 }
 
 struct Entry {

@@ -22,22 +22,15 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Empty, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
 use super::listening::Listening;
-
-/// What went wrong fetching a miss from the origin; the client gets a 502.
-#[derive(Debug, thiserror::Error)]
-pub enum OriginError {
-    #[error("cannot connect to the origin: {0}")]
-    Connect(#[from] std::io::Error),
-    #[error("origin HTTP exchange failed: {0}")]
-    Http(#[from] hyper::Error),
-}
+pub use super::upstream::OriginError;
+use super::upstream::Upstream;
 
 /// How many requests the edge answered from its cache and how many it sent to the origin.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -57,8 +50,14 @@ impl Edge {
     /// Serves plain HTTP (1.1 and h2) on a free port of 127.0.0.1, fetching misses from the
     /// plain-HTTP `origin` and naming itself `pop` (for example `AKL50-C1`).
     pub async fn start(origin: SocketAddr, pop: &str) -> std::io::Result<Self> {
+        Self::start_with(Upstream::tcp(origin), pop).await
+    }
+
+    /// As [`Edge::start`], fetching misses through `upstream` (already warm, or opened on the
+    /// first miss).
+    pub async fn start_with(upstream: Upstream, pop: &str) -> std::io::Result<Self> {
         let state = Arc::new(EdgeState {
-            origin,
+            upstream,
             pop: HeaderValue::from_str(pop)
                 .map_err(|_| std::io::Error::other(format!("bad POP name {pop:?}")))?,
             cache: Mutex::default(),
@@ -84,7 +83,7 @@ impl Edge {
 
 #[derive(Debug)]
 struct EdgeState {
-    origin: SocketAddr,
+    upstream: Upstream,
     pop: HeaderValue,
     cache: Mutex<HashMap<String, Arc<CachedObject>>>,
     hits: AtomicU64,
@@ -140,7 +139,7 @@ async fn answer(
         }
         None => {
             state.misses.fetch_add(1, Ordering::Relaxed);
-            let object = match fetch_from_origin(state.origin, &key).await {
+            let object = match fetch_from_origin(&state.upstream, &key).await {
                 Ok(object) => Arc::new(object),
                 Err(error) => {
                     tracing::debug!(%error, "edge miss failed");
@@ -189,31 +188,16 @@ fn edge_error(state: &EdgeState, status: StatusCode, message: &'static str) -> E
     response
 }
 
-/// Fetches the whole object (never a range: the cache keeps whole objects) over a fresh
-/// connection, as an edge does for a miss.
-async fn fetch_from_origin(origin: SocketAddr, key: &str) -> Result<CachedObject, OriginError> {
-    let stream = TcpStream::connect(origin).await?;
-    let _ = stream.set_nodelay(true);
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    let exchange = async move {
-        let request = Request::get(key)
-            .header(header::HOST, origin.to_string())
-            .body(Empty::<Bytes>::new())
-            .expect("a path from a parsed URI makes a valid request");
-        let response = sender.send_request(request).await?;
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await?.to_bytes();
-        Ok::<_, hyper::Error>(CachedObject {
-            status: parts.status,
-            headers: end_to_end(parts.headers),
-            body,
-            stored_at: Instant::now(),
-        })
-    };
-    // The exchange ends first and drops its sender, which lets the connection future finish.
-    let (object, _) = tokio::join!(exchange, connection);
-    Ok(object?)
+/// Fetches the whole object (never a range: the cache keeps whole objects) on the edge's warm
+/// connection to the origin.
+async fn fetch_from_origin(upstream: &Upstream, key: &str) -> Result<CachedObject, OriginError> {
+    let fetched = upstream.get(key).await?;
+    Ok(CachedObject {
+        status: fetched.status,
+        headers: end_to_end(fetched.headers),
+        body: fetched.body,
+        stored_at: Instant::now(),
+    })
 }
 
 /// Drops hop-by-hop headers and the length (recomputed for each answer).

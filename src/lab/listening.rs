@@ -19,7 +19,17 @@ impl Listening {
         F: Fn(TcpStream) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
+        Self::start_on(SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)), serve).await
+    }
+
+    /// Binds `bind` (in the network namespace of the calling thread) and runs `serve` for every
+    /// accepted connection.
+    pub async fn start_on<F, Fut>(bind: SocketAddr, serve: F) -> std::io::Result<Self>
+    where
+        F: Fn(TcpStream) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let listener = TcpListener::bind(bind).await?;
         let local_addr = listener.local_addr()?;
         let task = tokio::spawn(accept_loop(listener, serve));
         Ok(Self { local_addr, task })

@@ -12,13 +12,15 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::dns::{DnsRecord, DnsServer};
 use super::edge::{Edge, EdgeCounts};
 use super::front::TlsFront;
-use super::link::Link;
-use super::regions::{PathProfile, Region};
+use super::link::{Link, LinkProfile, Shape};
+use super::regions::{Region, TimeScale};
 use super::tls::{ALPN_H2_AND_HTTP1, ALPN_HTTP1, LabTlsError, TestCa};
+use super::upstream::Upstream;
 
 /// The origin's host name, what `s3` targets point at.
 pub const ORIGIN_HOST: &str = "s3.lab.test";
@@ -31,25 +33,54 @@ pub enum LabError {
     Tls(#[from] LabTlsError),
     #[error("lab listener: {0}")]
     Io(#[from] std::io::Error),
+    #[error("network namespace lab: {0}")]
+    Netns(#[from] super::netns::namespace::NamespaceError),
+    #[error("the edge cannot reach the origin: {0}")]
+    Origin(#[from] super::upstream::OriginError),
 }
 
-/// The two paths a region sees, and the edge's POP name.
+/// How the relay lab emulates one client→server path.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PathProfile {
+    /// Added by the DNS server before it answers for this path's host name.
+    pub dns_delay: Duration,
+    pub link: LinkProfile,
+}
+
+/// The paths a region sees, and the edge's POP name.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RegionPaths {
-    /// Probe → origin, and edge → origin on a miss.
+    /// Probe → origin.
     pub origin: PathProfile,
     /// Probe → edge.
     pub edge: PathProfile,
+    /// Edge → origin, for misses.
+    pub edge_origin: LinkProfile,
     pub edge_pop: &'static str,
 }
 
 impl RegionPaths {
-    /// The paths that reproduce `region`'s published figures at `scale`, for an object of
-    /// `object_bytes`.
-    pub fn of(region: &Region, scale: f64, object_bytes: u64) -> Self {
+    /// `region`'s physics at `scale`, as relays can carry it: half the round trip each way and
+    /// the access rate on the downlink. Relays carry byte streams, not packets, so the region's
+    /// loss rate has no effect here, and TCP's own dynamics stay on loopback.
+    pub fn of(region: &Region, scale: TimeScale) -> Self {
+        let access = scale.rate(region.access_bits_per_second) / 8.0;
+        let path = |rtt: Duration, dns: Duration| {
+            let one_way = Shape::latency(scale.delay(rtt) / 2);
+            PathProfile {
+                dns_delay: scale.delay(dns),
+                link: LinkProfile {
+                    uplink: one_way,
+                    downlink: one_way.with_rate(access),
+                },
+            }
+        };
         Self {
-            origin: region.origin.path(scale, object_bytes),
-            edge: region.edge.path(scale, object_bytes),
+            origin: path(region.client_origin_rtt, region.origin_dns),
+            edge: path(region.client_edge_rtt, region.edge_dns),
+            edge_origin: LinkProfile::symmetric(Shape::latency(
+                scale.delay(region.edge_origin_rtt) / 2,
+            )),
             edge_pop: region.edge_pop,
         }
     }
@@ -60,6 +91,17 @@ impl RegionPaths {
 /// only after the body's first 16 KiB, which moves download time into `ttfb`. Small records, as
 /// CDNs send at the start of a connection, let the head through after one round trip.
 const TLS_RECORD_BYTES: usize = 1400;
+
+/// The TLS configurations of the origin's host (HTTP/1.1 only, as S3) and the edge's (h2 and
+/// HTTP/1.1), shared by both labs.
+pub fn lab_server_configs(
+    ca: &TestCa,
+) -> Result<(Arc<rustls::ServerConfig>, Arc<rustls::ServerConfig>), LabTlsError> {
+    Ok((
+        small_records(ca.server_config(&[ORIGIN_HOST], ALPN_HTTP1)?),
+        small_records(ca.server_config(&[EDGE_HOST], ALPN_H2_AND_HTTP1)?),
+    ))
+}
 
 fn small_records(config: Arc<rustls::ServerConfig>) -> Arc<rustls::ServerConfig> {
     let mut config = (*config).clone();
@@ -87,14 +129,15 @@ impl RegionLab {
         origin: SocketAddr,
         paths: RegionPaths,
     ) -> Result<Self, LabError> {
-        let origin_tls = small_records(ca.server_config(&[ORIGIN_HOST], ALPN_HTTP1)?); // as S3
-        let edge_tls = small_records(ca.server_config(&[EDGE_HOST], ALPN_H2_AND_HTTP1)?);
+        let (origin_tls, edge_tls) = lab_server_configs(ca)?;
 
         let origin_front = TlsFront::start(origin_tls, origin).await?;
         let far_link = Link::start(origin_front.local_addr(), paths.origin.link).await?;
 
-        let edge_far_link = Link::start(origin, paths.origin.link).await?;
-        let edge = Edge::start(edge_far_link.local_addr(), paths.edge_pop).await?;
+        let edge_far_link = Link::start(origin, paths.edge_origin).await?;
+        let upstream = Upstream::tcp(edge_far_link.local_addr());
+        upstream.warm().await?;
+        let edge = Edge::start_with(upstream, paths.edge_pop).await?;
         let edge_front = TlsFront::start(edge_tls, edge.local_addr()).await?;
         let near_link = Link::start(edge_front.local_addr(), paths.edge.link).await?;
 

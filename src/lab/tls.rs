@@ -85,9 +85,20 @@ impl TestCa {
         names: &[&str],
         alpn: &[&str],
     ) -> Result<Arc<rustls::ServerConfig>, LabTlsError> {
+        self.server_config_with_versions(names, alpn, rustls::DEFAULT_VERSIONS)
+    }
+
+    /// [`TestCa::server_config`] speaking only `versions` (`&[&rustls::version::TLS12]` forces
+    /// TLS 1.2, as an old origin would).
+    pub fn server_config_with_versions(
+        &self,
+        names: &[&str],
+        alpn: &[&str],
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Result<Arc<rustls::ServerConfig>, LabTlsError> {
         let leaf = self.issue(names)?;
         let mut config = rustls::ServerConfig::builder_with_provider(ring_provider())
-            .with_safe_default_protocol_versions()?
+            .with_protocol_versions(versions)?
             .with_no_client_auth()
             .with_single_cert(leaf.chain, leaf.key)?;
         config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();

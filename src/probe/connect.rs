@@ -23,6 +23,8 @@ pub enum TlsSetupError {
     CaCert { path: String, reason: String },
     #[error("TLS configuration: {0}")]
     Rustls(#[from] rustls::Error),
+    #[error("QUIC TLS configuration: {0}")]
+    Quic(String),
 }
 
 /// A connect that reached no address.
@@ -60,56 +62,85 @@ pub async fn tcp_connect(addrs: &[SocketAddr]) -> Result<(TcpStream, SocketAddr)
     Err(failed)
 }
 
-/// How the probe's TLS client trusts servers and what it offers by ALPN.
+/// How the probe's TLS client trusts servers and what it offers by ALPN, over TCP and over QUIC.
 #[derive(Clone)]
 pub struct TlsSettings {
     connector: TlsConnector,
+    /// The same trust for QUIC: TLS 1.3 only (QUIC has no other), ALPN `h3`.
+    pub(super) quic: Arc<quinn::crypto::rustls::QuicClientConfig>,
 }
 
 impl TlsSettings {
-    /// `alpn`: protocols offered, in order of preference. `insecure` skips certificate checks
-    /// (signatures on the handshake are still verified).
+    /// `alpn`: protocols offered over TCP, in order of preference. `insecure` skips certificate
+    /// checks (signatures on the handshake are still verified).
     pub fn new(
         cacert: Option<&Path>,
         insecure: bool,
         alpn: &[&[u8]],
     ) -> Result<Self, TlsSetupError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut roots = RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        let roots = match cacert {
+            Some(path) => read_pem_certificates(path)?,
+            None => Vec::new(),
         };
-        if let Some(path) = cacert {
-            for cert in read_pem_certificates(path)? {
-                roots.add(cert)?;
-            }
-        }
-        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()?;
-        let mut config = if insecure {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(
-                    provider.signature_verification_algorithms,
-                )))
-                .with_no_client_auth()
-        } else {
-            builder.with_root_certificates(roots).with_no_client_auth()
-        };
-        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-        // Every new connection is a first-time viewer's: a full handshake, never resumed.
-        config.resumption = Resumption::disabled();
+        let tcp = client_config(&roots, insecure, alpn, false)?;
+        let quic = client_config(&roots, insecure, &[b"h3"], true)?;
+        let quic = quinn::crypto::rustls::QuicClientConfig::try_from(quic)
+            .map_err(|e| TlsSetupError::Quic(e.to_string()))?;
         Ok(Self {
-            connector: TlsConnector::from(Arc::new(config)),
+            connector: TlsConnector::from(Arc::new(tcp)),
+            quic: Arc::new(quic),
         })
     }
 
     /// The handshake, verifying the certificate for `host` (a DNS name or an IP literal).
     pub async fn handshake(&self, host: &str, tcp: TcpStream) -> io::Result<TlsStream<TcpStream>> {
-        let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']'))
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?
-            .to_owned();
-        self.connector.connect(name, tcp).await
+        self.connector.connect(server_name(host)?, tcp).await
     }
+}
+
+/// `host` as TLS names it (an IPv6 literal without its brackets).
+pub fn server_name(host: &str) -> io::Result<ServerName<'static>> {
+    ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']'))
+        .map(|name| name.to_owned())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+}
+
+/// A first-time viewer's client: the bundled roots plus `extra_roots`, never resuming a
+/// session, never sending early data (0-RTT).
+fn client_config(
+    extra_roots: &[CertificateDer<'static>],
+    insecure: bool,
+    alpn: &[&[u8]],
+    tls13_only: bool,
+) -> Result<rustls::ClientConfig, TlsSetupError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    for cert in extra_roots {
+        roots.add(cert.clone())?;
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone());
+    let builder = if tls13_only {
+        builder.with_protocol_versions(&[&rustls::version::TLS13])?
+    } else {
+        builder.with_safe_default_protocol_versions()?
+    };
+    let mut config = if insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(
+                provider.signature_verification_algorithms,
+            )))
+            .with_no_client_auth()
+    } else {
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    // Every new connection is a first-time viewer's: a full handshake, never resumed.
+    config.resumption = Resumption::disabled();
+    config.enable_early_data = false;
+    Ok(config)
 }
 
 fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsSetupError> {

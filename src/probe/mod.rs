@@ -13,36 +13,45 @@
 //! start to the failure.
 
 pub mod cache;
+pub mod conn_info;
 pub mod connect;
 pub mod dns;
 pub mod http;
+pub mod quic;
+mod quic_socket;
 pub mod redact;
+pub mod stream;
+pub mod transport;
 
-use std::error::Error as StdError;
-use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use ::http::{HeaderMap, HeaderValue, Request, header};
-use bytes::Bytes;
-use http_body_util::Empty;
 use url::Url;
 
+use self::conn_info::{TcpInfoSource, TlsFacts};
 pub use self::connect::{TlsSettings, TlsSetupError};
 pub use self::dns::{DnsSettings, IpFamily};
 use self::http::Sender;
+use self::transport::Transport;
 use crate::sample::{ErrorClass, Sample};
 
-/// Which HTTP version to speak.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Which HTTP version to speak (in a config file: `http = "auto" | "1.1" | "2" | "3"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
 pub enum HttpChoice {
     /// HTTPS: offer h2 and http/1.1 by ALPN, speak what the server picks. HTTP: 1.1.
     #[default]
+    #[serde(rename = "auto")]
     Auto,
     /// `--http1.1`.
+    #[serde(rename = "1.1")]
     Http1,
     /// `--http2`: offered alone by ALPN; over plain HTTP, h2 with prior knowledge.
+    #[serde(rename = "2")]
     Http2,
+    /// `--http3`: QUIC (HTTPS URLs only).
+    #[serde(rename = "3")]
+    Http3,
 }
 
 impl HttpChoice {
@@ -51,6 +60,8 @@ impl HttpChoice {
             HttpChoice::Auto => &[b"h2", b"http/1.1"],
             HttpChoice::Http1 => &[b"http/1.1"],
             HttpChoice::Http2 => &[b"h2"],
+            // The TCP connector is not used for h3; QUIC offers `h3` (see `TlsSettings`).
+            HttpChoice::Http3 => &[b"h2", b"http/1.1"],
         }
     }
 }
@@ -70,8 +81,28 @@ pub struct Prober {
 
 /// An open connection kept between samples with `--reuse`.
 pub struct Connection {
-    sender: Sender,
+    transport: Transport,
     remote_addr: SocketAddr,
+    tls: TlsFacts,
+}
+
+impl Connection {
+    /// The path's round trip and losses so far (TCP_INFO or quinn), into the sample.
+    fn write_path_into(&self, sample: &mut Sample) {
+        if let Some((rtt, retransmits)) = self.transport.path() {
+            sample.rtt_ms = Some(rtt);
+            sample.retransmits = Some(retransmits);
+        }
+    }
+}
+
+/// A response whose head has arrived.
+struct Head {
+    connection: Connection,
+    body: transport::Body,
+    received: Instant,
+    content_length: Option<u64>,
+    content_type: Option<String>,
 }
 
 /// Fetches `url` once as a first-time viewer (fresh lookup, connection and handshake) and
@@ -93,7 +124,7 @@ impl Prober {
     ) -> Sample {
         let mut reused = kept.take();
         if let Some(connection) = &mut reused
-            && !connection.sender.is_usable().await
+            && !connection.transport.is_usable().await
         {
             reused = None;
         }
@@ -126,17 +157,13 @@ impl Prober {
             url: redact::redact_url(url),
             ..Sample::default()
         };
-        // Built before the clock starts: setting the resolver up is not part of the lookup.
-        let resolver = match (&reused, literal_ip(url)) {
-            (None, None) => match self.dns.fresh_resolver() {
-                Ok(resolver) => Some(resolver),
-                Err(_) => {
-                    sample.started_at = now_rfc3339();
-                    sample.error = Some(ErrorClass::Dns);
-                    return sample;
-                }
-            },
-            _ => None,
+        let resolver = match self.resolver_for(url, reused.is_some()) {
+            Ok(resolver) => resolver,
+            Err(class) => {
+                sample.started_at = now_rfc3339();
+                sample.error = Some(class);
+                return sample;
+            }
         };
 
         sample.started_at = now_rfc3339();
@@ -152,16 +179,24 @@ impl Prober {
         if sample.total_ms.is_none() {
             sample.total_ms = Some(ms(start, ended));
         }
-        if sample.error.is_none() && sample.status.is_some_and(|status| status >= 400) {
-            sample.error = Some(ErrorClass::HttpStatus);
-        }
-        sample.throughput_mbps = match sample.download_ms {
-            Some(download) if download > 0.0 && sample.bytes > 0 => {
-                Some(sample.bytes as f64 * 8.0 / 1e6 / (download / 1e3))
-            }
-            _ => None,
-        };
+        settle(&mut sample);
         sample
+    }
+
+    /// A fresh resolver for a fetch that will look `url` up; built before the clock starts:
+    /// setting the resolver up is not part of the lookup.
+    fn resolver_for(
+        &self,
+        url: &Url,
+        reusing: bool,
+    ) -> Result<Option<hickory_resolver::TokioResolver>, ErrorClass> {
+        if reusing || literal_ip(url).is_some() {
+            return Ok(None);
+        }
+        self.dns
+            .fresh_resolver()
+            .map(Some)
+            .map_err(|_| ErrorClass::Dns)
     }
 
     /// The fetch itself. Writes each phase into `sample` the moment it ends, so a timeout
@@ -175,40 +210,74 @@ impl Prober {
         sample: &mut Sample,
         start: Instant,
     ) -> Result<Option<Connection>, ErrorClass> {
+        let mut head = self
+            .head(url, extra_headers, reused, resolver, sample, start)
+            .await?;
+        let drained = head
+            .body
+            .drain(self.max_bytes, &mut sample.bytes, head.content_length);
+        let outcome = drained.await;
+        let last_byte = Instant::now();
+        sample.download_ms = Some(ms(head.received, last_byte));
+        sample.total_ms = Some(ms(start, last_byte));
+        head.connection.write_path_into(sample);
+        let read_to_end = outcome?;
+        if read_to_end
+            && head
+                .content_length
+                .is_some_and(|expected| sample.bytes < expected)
+        {
+            return Err(ErrorClass::Truncated);
+        }
+        // A body left unread makes an HTTP/1.1 connection useless for the next request.
+        Ok(read_to_end.then_some(head.connection))
+    }
+
+    /// Connection (reused or new), request, response head: everything before the body.
+    async fn head(
+        &self,
+        url: &Url,
+        extra_headers: &HeaderMap,
+        reused: Option<Connection>,
+        resolver: Option<hickory_resolver::TokioResolver>,
+        sample: &mut Sample,
+        start: Instant,
+    ) -> Result<Head, ErrorClass> {
         let host = url.host_str().ok_or(ErrorClass::Connect)?;
         let mut connection = match reused {
             Some(connection) => connection,
             None => self.connect(url, host, resolver, sample, start).await?,
         };
         sample.remote_addr = connection.remote_addr.to_string();
-        let request = build_request(url, extra_headers, connection.sender.version());
+        connection.tls.write_into(sample);
+        let request = build_request(url, extra_headers, connection.transport.version());
 
         let request_sent = Instant::now();
-        let response = connection.sender.send(request).await;
-        let head_received = Instant::now();
-        let mut response = response.map_err(|e| classify(&e, None))?;
-        sample.ttfb_ms = Some(ms(request_sent, head_received));
+        let response = connection.transport.send(request).await;
+        let received = Instant::now();
+        let response = response?;
+        sample.ttfb_ms = Some(ms(request_sent, received));
         sample.status = Some(response.status().as_u16());
         sample.http_version = http::version_label(response.version()).to_string();
         sample.cache = cache::cache_status(response.headers());
         sample.pop = cache::pop(response.headers());
-        let content_length = response
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-
-        let drained = http::drain_body(response.body_mut(), self.max_bytes, &mut sample.bytes);
-        let outcome = drained.await;
-        let last_byte = Instant::now();
-        sample.download_ms = Some(ms(head_received, last_byte));
-        sample.total_ms = Some(ms(start, last_byte));
-        let read_to_end =
-            outcome.map_err(|e| classify(&e, Some((content_length, sample.bytes))))?;
-        if read_to_end && content_length.is_some_and(|expected| sample.bytes < expected) {
-            return Err(ErrorClass::Truncated);
-        }
-        // A body left unread makes an HTTP/1.1 connection useless for the next request.
-        Ok(read_to_end.then_some(connection))
+        sample.alt_svc_h3 = Some(conn_info::alt_svc_offers_h3(response.headers()));
+        let header_text = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_length = header_text(header::CONTENT_LENGTH).and_then(|v| v.parse().ok());
+        let content_type = header_text(header::CONTENT_TYPE);
+        Ok(Head {
+            connection,
+            body: response.into_body(),
+            received,
+            content_length,
+            content_type,
+        })
     }
 
     /// DNS, TCP and TLS phases, then the HTTP handshake (not a network round trip).
@@ -236,6 +305,21 @@ impl Prober {
             .map(|ip| SocketAddr::new(ip, port))
             .collect();
 
+        if self.http == HttpChoice::Http3 {
+            let addr = *addrs.first().ok_or(ErrorClass::Connect)?;
+            sample.remote_addr = addr.to_string();
+            if url.scheme() != "https" {
+                // HTTP/3 exists only over TLS: an http:// URL has no QUIC server to reach.
+                return Err(ErrorClass::Connect);
+            }
+            let (quic, tls) = quic::connect(&self.tls, host, addr, sample).await?;
+            return Ok(Connection {
+                transport: Transport::Quic(quic),
+                remote_addr: addr,
+                tls,
+            });
+        }
+
         let connect_started = Instant::now();
         let connected = connect::tcp_connect(&addrs).await;
         sample.connect_ms = Some(ms(connect_started, Instant::now()));
@@ -247,12 +331,15 @@ impl Prober {
             ErrorClass::Connect
         })?;
         sample.remote_addr = remote_addr.to_string();
+        let tcp_info = TcpInfoSource::of(&tcp);
 
+        let mut tls_facts = TlsFacts::default();
         let sender = if url.scheme() == "https" {
             let tls_started = Instant::now();
             let handshake = self.tls.handshake(host, tcp).await;
             sample.tls_ms = Some(ms(tls_started, Instant::now()));
             let tls = handshake.map_err(|_| ErrorClass::Tls)?;
+            tls_facts = TlsFacts::of(tls.get_ref().1);
             let h2 = match tls.get_ref().1.alpn_protocol() {
                 Some(b"h2") => true,
                 Some(_) => false,
@@ -263,12 +350,27 @@ impl Prober {
         } else {
             Sender::handshake(tcp, self.http == HttpChoice::Http2).await
         };
-        let sender = sender.map_err(|e| classify(&e, None))?;
+        let sender = sender.map_err(|e| transport::classify_handshake(&e))?;
         Ok(Connection {
-            sender,
+            transport: Transport::Tcp { sender, tcp_info },
             remote_addr,
+            tls: tls_facts,
         })
     }
+}
+
+/// The facts of a finished fetch that follow from the others: a status ≥ 400 is an error,
+/// and the throughput of the body.
+fn settle(sample: &mut Sample) {
+    if sample.error.is_none() && sample.status.is_some_and(|status| status >= 400) {
+        sample.error = Some(ErrorClass::HttpStatus);
+    }
+    sample.throughput_mbps = match sample.download_ms {
+        Some(download) if download > 0.0 && sample.bytes > 0 => {
+            Some(sample.bytes as f64 * 8.0 / 1e6 / (download / 1e3))
+        }
+        _ => None,
+    };
 }
 
 fn literal_ip(url: &Url) -> Option<IpAddr> {
@@ -281,29 +383,24 @@ fn literal_ip(url: &Url) -> Option<IpAddr> {
 
 /// A GET as curl sends it: `User-Agent`, `Accept: */*`, no compression (so `bytes` is the
 /// size on the wire), then the user's headers, which win.
-fn build_request(
-    url: &Url,
-    extra_headers: &HeaderMap,
-    version: ::http::Version,
-) -> Request<Empty<Bytes>> {
-    let mut request = Request::new(Empty::new());
+fn build_request(url: &Url, extra_headers: &HeaderMap, version: ::http::Version) -> Request<()> {
+    let mut request = Request::new(());
     *request.version_mut() = version;
     let host = url.host_str().unwrap_or_default();
     let authority = match url.port() {
         Some(port) => format!("{host}:{port}"),
         None => host.to_string(),
     };
-    // HTTP/1.1 takes the path and a Host header; HTTP/2 the absolute URI (its :authority).
-    let uri = if version == ::http::Version::HTTP_2 {
+    // HTTP/1.1 takes the path and a Host header; HTTP/2 and 3 the absolute URI (:authority).
+    let multiplexed = matches!(version, ::http::Version::HTTP_2 | ::http::Version::HTTP_3);
+    let uri = if multiplexed {
         format!("{}://{authority}{}", url.scheme(), path_and_query(url))
     } else {
         path_and_query(url).to_string()
     };
     *request.uri_mut() = uri.parse().unwrap_or_default();
     let headers = request.headers_mut();
-    if version != ::http::Version::HTTP_2
-        && let Ok(value) = HeaderValue::try_from(authority)
-    {
+    if !multiplexed && let Ok(value) = HeaderValue::try_from(authority) {
         headers.insert(header::HOST, value);
     }
     headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
@@ -320,39 +417,7 @@ fn path_and_query(url: &Url) -> &str {
     &url[url::Position::BeforePath..url::Position::AfterQuery]
 }
 
-/// The error class of a failed exchange. `body` is `(Content-Length, bytes received)` when the
-/// failure came while reading the body.
-fn classify(error: &hyper::Error, body: Option<(Option<u64>, u64)>) -> ErrorClass {
-    let mut source: Option<&(dyn StdError + 'static)> = Some(error);
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<io::Error>() {
-            match io.kind() {
-                io::ErrorKind::ConnectionReset
-                | io::ErrorKind::ConnectionAborted
-                | io::ErrorKind::BrokenPipe => return ErrorClass::Reset,
-                io::ErrorKind::UnexpectedEof if body.is_some() => return ErrorClass::Truncated,
-                io::ErrorKind::TimedOut => return ErrorClass::Timeout,
-                _ => {}
-            }
-        }
-        if let Some(h2) = cause.downcast_ref::<h2::Error>() {
-            // A reset the server sent is a reset; one h2 raised itself (a body that does not
-            // match its Content-Length) is judged below.
-            if (h2.is_reset() || h2.is_go_away()) && h2.is_remote() {
-                return ErrorClass::Reset;
-            }
-        }
-        source = cause.source();
-    }
-    match body {
-        Some((Some(expected), received)) if received < expected => ErrorClass::Truncated,
-        Some(_) if error.is_incomplete_message() => ErrorClass::Truncated,
-        None if error.is_incomplete_message() => ErrorClass::Reset,
-        _ => ErrorClass::Protocol,
-    }
-}
-
-fn ms(from: Instant, to: Instant) -> f64 {
+pub(crate) fn ms(from: Instant, to: Instant) -> f64 {
     to.saturating_duration_since(from).as_secs_f64() * 1e3
 }
 

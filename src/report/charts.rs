@@ -71,7 +71,7 @@ const SEED_PHASES: [(Phase, &str); 4] = [
 ];
 
 /// One colour per target (Tableau 10): the baseline first, the candidate second.
-const PALETTE: [RGBColor; 8] = [
+pub(super) const PALETTE: [RGBColor; 8] = [
     RGBColor(78, 121, 167),
     RGBColor(242, 142, 43),
     RGBColor(89, 161, 79),
@@ -136,7 +136,7 @@ fn render<DB: DrawingBackend>(
 }
 
 /// The font registry is global in plotters; registering once is enough.
-fn register_font() {
+pub(super) fn register_font() {
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
         if plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_err() {
@@ -177,7 +177,7 @@ where
     style
 }
 
-fn font(size: u32) -> TextStyle<'static> {
+pub(super) fn font(size: u32) -> TextStyle<'static> {
     (FONT, size).into_font().color(&BLACK)
 }
 

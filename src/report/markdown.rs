@@ -48,6 +48,7 @@ pub fn render(summary: &Summary, comparison: Option<&Comparison>, context: &Cont
         speedup_table(&mut md, comparison);
     }
     errors_table(&mut md, summary, context.targets);
+    super::connection::table(&mut md, summary, context.targets);
 
     md.push_str("## Distributions\n\n");
     image(&mut md, Chart::Cdf);
@@ -76,6 +77,16 @@ fn headline(md: &mut String, summary: &Summary, comparison: &Comparison) {
     md.push_str("## Headline\n\n");
     for region in summary.regions() {
         let _ = writeln!(md, "{}\n", sentence(summary, comparison, region));
+        let faster = comparison
+            .get(region, Phase::Total)
+            .and_then(|row| row.speedup)
+            .is_some_and(|speedup| speedup > 1.0);
+        let (baseline, candidate) = (&comparison.baseline, &comparison.candidate);
+        if let Some(words) =
+            super::connection::round_trip_sentence(summary, region, baseline, candidate, faster)
+        {
+            let _ = writeln!(md, "{words}\n");
+        }
     }
 }
 

@@ -3,7 +3,10 @@
 
 pub mod charts;
 pub mod comparison;
+pub mod connection;
 pub mod markdown;
+pub mod playback;
+pub mod playback_chart;
 pub mod summary;
 pub mod tables;
 
@@ -17,6 +20,7 @@ use anyhow::Context as _;
 use crate::usage_error;
 use charts::{Chart, ChartData};
 use comparison::Comparison;
+use playback::Playback;
 use summary::Summary;
 
 /// Target labels compared when `--baseline` / `--candidate` are not given.
@@ -60,7 +64,8 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
     }
     let reading = args.read.reading(&args.regions)?;
     let summary = Summary::read(&args.inputs, &reading)?;
-    let pair = baseline_and_candidate(&summary, &args)?;
+    let playback = Playback::read(&args.inputs)?;
+    let pair = baseline_and_candidate(&summary, &playback, &args)?;
     let comparison = pair.map(|(b, c)| Comparison::compute(&summary, &b, &c));
     let first: Vec<&str> = comparison
         .iter()
@@ -81,7 +86,16 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
             notes: &args.notes,
             targets: &targets,
         };
-        let report = markdown::render(&summary, comparison.as_ref(), &context);
+        let mut report = markdown::render(&summary, comparison.as_ref(), &context);
+        if !playback.is_empty() {
+            let pair = comparison
+                .as_ref()
+                .map(|c| (c.baseline.as_str(), c.candidate.as_str()));
+            report.push('\n');
+            report.push_str(&playback::section(&playback, pair));
+            report.push_str(&format!("\n![playback]({}.png)\n", playback_chart::NAME));
+            playback_chart::write(dir, &playback, &targets, &args.title)?;
+        }
         write(
             dir,
             "report.md",
@@ -96,9 +110,14 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
         charts::write_all(dir, &data)
     })?;
 
-    let charts: Vec<&str> = Chart::ALL.iter().map(|c| c.name()).collect();
+    let mut charts: Vec<&str> = Chart::ALL.iter().map(|c| c.name()).collect();
+    let sessions: u64 = playback.groups.iter().map(|g| g.sessions).sum();
+    if !playback.is_empty() {
+        charts.push(playback_chart::NAME);
+    }
     println!(
-        "{} samples → {}: report.md, summary.csv, comparison.csv, {} (.png, .svg)",
+        "{} samples, {sessions} playback sessions → {}: report.md, summary.csv, comparison.csv, \
+         {} (.png, .svg)",
         summary.rows,
         args.out.display(),
         charts.join(", ")
@@ -110,6 +129,7 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
 /// label is missing the report is written without a comparison, with a warning.
 fn baseline_and_candidate(
     summary: &Summary,
+    playback: &Playback,
     args: &ReportArgs,
 ) -> anyhow::Result<Option<(String, String)>> {
     let mut pair = Vec::new();
@@ -118,7 +138,7 @@ fn baseline_and_candidate(
         ("--candidate", &args.candidate, DEFAULT_CANDIDATE),
     ] {
         let label = given.as_deref().unwrap_or(default);
-        if summary.has_target(label) {
+        if summary.has_target(label) || playback.has_target(label) {
             pair.push(label.to_owned());
         } else if given.is_some() {
             return Err(usage_error!(

@@ -9,6 +9,8 @@ use crate::sample::{CacheStatus, Sample};
 use crate::stats::groups::{Group, Groups};
 use crate::stats::{Phase, PhaseStats, PhaseSummary};
 
+use super::connection::ConnectionStats;
+
 /// Points kept for the timeline chart of one series; longer runs are folded into bins.
 pub const TIMELINE_BINS: usize = 1000;
 
@@ -45,6 +47,8 @@ pub struct SeriesStats {
     /// Indexed like `stored_phases()`.
     phases: Vec<PhaseSummary>,
     pub timeline: Timeline,
+    /// TLS, ALPN, round trip and retransmissions of all its rows.
+    pub connection: ConnectionStats,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +77,7 @@ impl Summary {
         })?;
         Ok(Summary {
             series,
-            files: totals.files,
+            files: totals.files + totals.playback,
             rows: totals.rows,
         })
     }
@@ -124,11 +128,13 @@ impl SeriesStats {
                 .map(|(index, _)| PhaseSummary::new(seed * 16 + index))
                 .collect(),
             timeline: Timeline::default(),
+            connection: ConnectionStats::default(),
         }
     }
 
     /// A row the group has counted: a failed one only takes its place in the timeline.
     fn record(&mut self, sample: &Sample) {
+        self.connection.record(sample);
         if !sample.succeeded() {
             self.timeline.skip();
             return;

@@ -20,8 +20,8 @@ pub struct ProbeArgs {
     /// Rounds fetched first and not recorded [default: 0].
     #[arg(long, value_name = "N")]
     pub warmup: Option<u64>,
-    /// Pause between rounds, e.g. `500ms`, `2s` [default: none].
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    /// Pause between rounds, e.g. `500ms`, `2s`, or `2` (seconds) [default: none].
+    #[arg(long, value_name = "DURATION", value_parser = super::config::parse_duration)]
     pub interval: Option<Duration>,
     /// Written into every row [default: this machine's host name].
     #[arg(long, value_name = "NAME")]
@@ -50,19 +50,26 @@ pub struct ProbeArgs {
     #[arg(short = '6')]
     pub ipv6: bool,
     /// Speak HTTP/1.1 only.
-    #[arg(long = "http1.1", conflicts_with = "http2")]
+    #[arg(long = "http1.1", conflicts_with_all = ["http2", "http3"])]
     pub http1_1: bool,
     /// Speak HTTP/2 only (h2 by ALPN; prior knowledge over plain http).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "http3")]
     pub http2: bool,
+    /// Speak HTTP/3 (QUIC) to every target; https URLs only.
+    #[arg(long)]
+    pub http3: bool,
+    /// Probe the target with this label over HTTP/3 (repeatable), the others as the run says:
+    /// `--target cf=URL --target cf-h3=URL --http3-target cf-h3` compares h2 and h3 on one URL.
+    #[arg(long = "http3-target", value_name = "LABEL")]
+    pub http3_targets: Vec<String>,
     /// Also trust the CA certificates in this PEM file.
     #[arg(long, value_name = "PEM")]
     pub cacert: Option<PathBuf>,
     /// Do not verify server certificates (never the default).
     #[arg(long)]
     pub insecure: bool,
-    /// Per sample, from DNS lookup to last body byte [default: 30s].
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    /// Per sample, from DNS lookup to last body byte, e.g. `5` (seconds), `1500ms` [default: 30s].
+    #[arg(long, value_name = "DURATION", value_parser = super::config::parse_duration)]
     pub timeout: Option<Duration>,
     /// Extra request header, 'Name: value' (repeatable). Values never reach the CSV.
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]

@@ -9,7 +9,7 @@ use http::HeaderMap;
 use super::args::ProbeArgs;
 use super::config::ConfigFile;
 use super::resolver::dns_settings;
-use super::targets::{Target, merge_targets, parse_headers};
+use super::targets::{Target, apply_http3_labels, check_http3_urls, merge_targets, parse_headers};
 use crate::error::UsageError;
 use crate::probe::{HttpChoice, IpFamily, Prober, TlsSettings};
 
@@ -25,7 +25,11 @@ pub struct Plan {
     pub out: Option<PathBuf>,
     pub reuse: bool,
     pub cache_bust: bool,
+    /// The run-wide prober.
     pub prober: Prober,
+    /// One per target, in `targets` order: the run-wide prober, or one for the target's own
+    /// HTTP version. Fetch with [`Plan::prober_for`].
+    target_probers: Vec<Prober>,
     /// Said once before the first sample: the lookups will be timed against a local cache.
     pub dns_warning: Option<String>,
 }
@@ -41,7 +45,8 @@ impl Plan {
         let mut common_headers = parse_headers(&config.headers)?;
         common_headers.extend(parse_headers(&args.headers)?);
         common_headers.extend(command_headers);
-        let targets = merge_targets(&config.target, &args.targets, &common_headers)?;
+        let mut targets = merge_targets(&config.target, &args.targets, &common_headers)?;
+        apply_http3_labels(&mut targets, &args.http3_targets)?;
         if targets.is_empty() {
             return Err(UsageError::new(
                 "no targets: give --target LABEL=URL (repeatable) or --config FILE",
@@ -52,13 +57,18 @@ impl Plan {
             (_, true) => IpFamily::V6,
             _ => IpFamily::Any,
         };
-        let http = match (args.http1_1, args.http2) {
-            (true, _) => HttpChoice::Http1,
-            (_, true) => HttpChoice::Http2,
+        let http = match (args.http1_1, args.http2, args.http3) {
+            (true, _, _) => HttpChoice::Http1,
+            (_, true, _) => HttpChoice::Http2,
+            (_, _, true) => HttpChoice::Http3,
             _ => HttpChoice::Auto,
         };
-        let tls = TlsSettings::new(args.cacert.as_deref(), args.insecure, http.alpn())
-            .map_err(|e| UsageError::new(e.to_string()))?;
+        check_http3_urls(&targets, http)?;
+        let tls_for = |http: HttpChoice| {
+            TlsSettings::new(args.cacert.as_deref(), args.insecure, http.alpn())
+                .map_err(|e| UsageError::new(e.to_string()))
+        };
+        let tls = tls_for(http)?;
         let needs_dns = targets.iter().any(|t| t.url.domain().is_some());
         let (dns, dns_warning) =
             dns_settings(&args.resolvers, &config.resolvers, family, needs_dns)?;
@@ -85,6 +95,25 @@ impl Plan {
             .clone()
             .or(config.region.clone())
             .unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned());
+        let prober = Prober {
+            dns,
+            family,
+            tls,
+            http,
+            timeout,
+            max_bytes: args.max_bytes.or(config.max_bytes),
+        };
+        let target_probers = targets
+            .iter()
+            .map(|target| match target.http {
+                Some(own) if own != http => Ok(Prober {
+                    tls: tls_for(own)?,
+                    http: own,
+                    ..prober.clone()
+                }),
+                _ => Ok(prober.clone()),
+            })
+            .collect::<Result<_, UsageError>>()?;
         Ok(Plan {
             targets,
             samples,
@@ -98,15 +127,14 @@ impl Plan {
             out: args.out.clone(),
             reuse: args.reuse || config.reuse.unwrap_or(false),
             cache_bust: args.cache_bust || config.cache_bust.unwrap_or(false),
-            prober: Prober {
-                dns,
-                family,
-                tls,
-                http,
-                timeout,
-                max_bytes: args.max_bytes.or(config.max_bytes),
-            },
+            prober,
+            target_probers,
         })
+    }
+
+    /// The prober for the target at `index` of `targets` (its own HTTP version, if it has one).
+    pub fn prober_for(&self, index: usize) -> &Prober {
+        &self.target_probers[index]
     }
 
     /// Every fetch the plan makes, warm-up included (for the progress bar).

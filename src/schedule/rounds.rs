@@ -63,6 +63,17 @@ pub async fn until_interrupted<T>(work: impl Future<Output = T>) -> Option<T> {
     }
 }
 
+/// Runs a whole schedule: `Ok(true)` when it ended, `Ok(false)` when Ctrl-C interrupted it,
+/// its error otherwise.
+pub async fn run_to_end(
+    schedule: impl Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<bool> {
+    match until_interrupted(schedule).await {
+        Some(result) => result.map(|()| true),
+        None => Ok(false),
+    }
+}
+
 /// Unique across runs and samples: the clock in nanoseconds, then a counter.
 fn cache_bust_value(counter: u64) -> String {
     let nanos = std::time::SystemTime::now()

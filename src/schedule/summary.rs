@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use super::EXIT_INTERRUPTED;
 use super::plan::Plan;
 use super::targets::Target;
+use crate::report::connection::ConnectionStats;
 use crate::sample::{CacheStatus, Sample};
 use crate::stats::{MsHistogram, Phase};
 
@@ -43,6 +44,7 @@ pub struct TargetSummary {
     pub successes: u64,
     cache_hits: u64,
     phases: Vec<(Phase, MsHistogram)>,
+    connection: ConnectionStats,
 }
 
 impl TargetSummary {
@@ -56,11 +58,13 @@ impl TargetSummary {
                 .iter()
                 .map(|&p| (p, MsHistogram::default()))
                 .collect(),
+            connection: ConnectionStats::default(),
         }
     }
 
     pub fn record(&mut self, sample: &Sample) {
         self.attempts += 1;
+        self.connection.record(sample);
         if !sample.succeeded() {
             return;
         }
@@ -118,5 +122,18 @@ fn summary_table(summary: &TargetSummary, target: &Target) -> String {
             cell(0.99)
         );
     }
+    let facts = &summary.connection;
+    let _ = writeln!(
+        out,
+        "  connection: TLS {}; ALPN {}; rtt p50 {} ms; retransmits per sample {}",
+        facts.tls_versions.describe(),
+        facts.alpn.describe(),
+        facts
+            .rtt_p50()
+            .map_or("-".into(), |rtt| format!("{rtt:.3}")),
+        facts
+            .retransmits_per_sample()
+            .map_or("-".into(), |r| format!("{r:.2}")),
+    );
     out
 }

@@ -8,6 +8,7 @@ use url::Url;
 
 use super::config::ConfigTarget;
 use crate::error::UsageError;
+use crate::probe::HttpChoice;
 
 /// One target of a run.
 #[derive(Debug, Clone)]
@@ -16,6 +17,9 @@ pub struct Target {
     pub url: Url,
     /// Request headers for this target (`-H`, the config's, and the command's own).
     pub headers: HeaderMap,
+    /// The HTTP version for this target when it is not the run's (`http = "3"`,
+    /// `--http3-target LABEL`).
+    pub http: Option<HttpChoice>,
 }
 
 /// Config targets, then command-line targets; a command-line target replaces a config target
@@ -30,7 +34,8 @@ pub fn merge_targets(
     for (index, entry) in from_config.iter().enumerate() {
         let mut headers = common_headers.clone();
         headers.extend(parse_headers(&entry.headers)?);
-        let target = target(&entry.label, &entry.url, headers)?;
+        let mut target = target(&entry.label, &entry.url, headers)?;
+        target.http = entry.http;
         if config_labels.insert(target.label.clone(), index).is_some() {
             return Err(UsageError::new(format!(
                 "duplicate target label {:?} in --config",
@@ -81,7 +86,38 @@ fn target(label: &str, url: &str, headers: HeaderMap) -> Result<Target, UsageErr
         label: label.to_string(),
         url: parsed,
         headers,
+        http: None,
     })
+}
+
+/// `--http3-target LABEL`: those targets over HTTP/3. An unknown label is a usage error, and
+/// HTTP/3 needs an https URL.
+pub fn apply_http3_labels(targets: &mut [Target], labels: &[String]) -> Result<(), UsageError> {
+    for label in labels {
+        let target = targets
+            .iter_mut()
+            .find(|t| t.label == label.trim())
+            .ok_or_else(|| {
+                UsageError::new(format!(
+                    "--http3-target {label:?}: no target has that label"
+                ))
+            })?;
+        target.http = Some(HttpChoice::Http3);
+    }
+    Ok(())
+}
+
+/// HTTP/3 exists only over TLS: a target that would speak it must be https.
+pub fn check_http3_urls(targets: &[Target], run_wide: HttpChoice) -> Result<(), UsageError> {
+    for target in targets {
+        if target.http.unwrap_or(run_wide) == HttpChoice::Http3 && target.url.scheme() != "https" {
+            return Err(UsageError::new(format!(
+                "target {}: HTTP/3 needs an https URL",
+                target.label
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `Name: value` lines into a header map; a later header of the same name replaces an earlier.
@@ -169,11 +205,12 @@ mod tests {
                 label: "s3".into(),
                 url: "https://origin.example/v.mp4".into(),
                 headers: vec!["X-From: config".into()],
+                ..ConfigTarget::default()
             },
             ConfigTarget {
                 label: "cloudfront".into(),
                 url: "https://cdn.example/v.mp4".into(),
-                headers: vec![],
+                ..ConfigTarget::default()
             },
         ];
         let flags = vec!["s3=https://other.example/v.mp4".to_string()];

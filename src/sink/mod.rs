@@ -26,9 +26,10 @@ use serde::Serialize;
 
 use crate::error::UsageError;
 use crate::layout::{self, Format};
+use crate::play::record::PlaybackRow;
 use crate::sample::Sample;
 use crate::store::{self, Location, StoreArgs};
-use schema::{Column, columns_of};
+use schema::{Column, Kind, columns_of};
 use spool::Spool;
 
 /// Exit status when the rows were measured but could not be written to the store: they are in
@@ -73,6 +74,16 @@ impl Default for SinkArgs {
 pub fn columns_for(kind: &str) -> Option<Vec<Column>> {
     match kind {
         "samples" => Some(columns_of::<Sample>()),
+        "playback" => Some(columns_of::<PlaybackRow>()),
+        // `play --requests`: a sample per HTTP request, then its session and object.
+        "requests" => {
+            let mut columns = columns_of::<Sample>();
+            columns.extend([
+                Column::new("session", Kind::Integer),
+                Column::new("object", Kind::Text),
+            ]);
+            Some(columns)
+        }
         _ => None,
     }
 }

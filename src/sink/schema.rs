@@ -4,7 +4,8 @@
 //!
 //! Types: integers → Int64 (signed, which every engine reads), floats → Float64, text and enums
 //! (by their serde names) → Utf8, `bool` → Boolean, text fields named `*_at` (RFC 3339 by the
-//! probe's convention) → Timestamp(µs, UTC); `Option<T>` → nullable, an empty cell is null.
+//! probe's convention) → Timestamp(µs, UTC), nullable (an empty time is null) except
+//! `started_at`; `Option<T>` → nullable, an empty cell is null.
 
 use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
 
@@ -22,6 +23,17 @@ pub struct Column {
     pub name: String,
     pub kind: Kind,
     pub nullable: bool,
+}
+
+impl Column {
+    /// A column that is always filled in.
+    pub fn new(name: &str, kind: Kind) -> Column {
+        Column {
+            name: name.to_owned(),
+            kind,
+            nullable: false,
+        }
+    }
 }
 
 /// The columns of `T`, in field order (the CSV's column order).
@@ -141,8 +153,11 @@ impl<'de> Deserializer<'de> for Field<'_> {
         deserialize_f64 => Kind::Float, visit_f64(0.0);
     }
 
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_str<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, Error> {
         let kind = if self.name.ends_with("_at") {
+            // A text time may be empty (`cert_expires_at` over plain HTTP), and a timestamp
+            // column can only say that with null; `started_at` is always set.
+            self.nullable |= self.name != "started_at";
             Kind::Timestamp
         } else {
             Kind::Text
@@ -218,5 +233,9 @@ mod tests {
             (Kind::Text, false)
         );
         assert_eq!((of("error").kind, of("error").nullable), (Kind::Text, true));
+        assert_eq!(
+            (of("cert_expires_at").kind, of("cert_expires_at").nullable),
+            (Kind::Timestamp, true)
+        );
     }
 }

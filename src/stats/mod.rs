@@ -24,6 +24,10 @@ pub enum Phase {
     Resolve,
     Connection,
     Transfer,
+    /// Playback sessions (`cdnprobe play`): session start → startup buffer complete.
+    Startup,
+    /// Playback sessions: seek → playing again at the new position.
+    Seek,
 }
 
 impl Phase {
@@ -60,6 +64,8 @@ impl Phase {
             Phase::Resolve => "resolve",
             Phase::Connection => "connection",
             Phase::Transfer => "transfer",
+            Phase::Startup => "startup",
+            Phase::Seek => "seek",
         }
     }
 
@@ -75,7 +81,14 @@ impl Phase {
             Phase::Total => s.total_ms,
             Phase::Connection => s.connect_ms.map(|c| c + s.tls_ms.unwrap_or(0.0)),
             Phase::Transfer => Some(s.ttfb_ms? + s.download_ms?),
+            // Measured per playback session, not per sample: see `check`'s playback input.
+            Phase::Startup | Phase::Seek => None,
         }
+    }
+
+    /// Whether this metric is read from playback CSVs rather than sample CSVs.
+    pub fn is_playback(self) -> bool {
+        matches!(self, Phase::Startup | Phase::Seek)
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use cdnprobe::cli::{Cli, Command};
 use cdnprobe::lab::dns::{DnsRecord, DnsServer};
+use cdnprobe::lab::fixture::h3::H3FixtureServer;
 use cdnprobe::lab::fixture::{FixtureConfig, FixtureServer};
 use cdnprobe::lab::tls::{ALPN_H2_AND_HTTP1, ALPN_HTTP1, TestCa};
 use cdnprobe::sample::Sample;
@@ -79,6 +80,35 @@ impl Lab {
             ..config
         })
         .await
+    }
+
+    /// An HTTP/3 fixture (UDP) with a certificate for the lab names, on a runtime of its own.
+    pub async fn h3(&self, config: FixtureConfig) -> H3FixtureServer {
+        self.h3_on("127.0.0.1:0", &[HOST, SLOW_DNS_HOST], config)
+            .await
+    }
+
+    /// [`Lab::h3`] on a given UDP address, with a certificate for `names`.
+    pub async fn h3_on(
+        &self,
+        bind: &str,
+        names: &[&str],
+        config: FixtureConfig,
+    ) -> H3FixtureServer {
+        let tls = self
+            .ca
+            .server_config(names, &["h3"])
+            .expect("server config");
+        H3FixtureServer::start_on_own_runtime(
+            bind.parse().expect("a socket address"),
+            FixtureConfig {
+                tls: Some(tls),
+                host: Some(HOST.into()),
+                ..config
+            },
+        )
+        .await
+        .expect("h3 fixture starts")
     }
 
     /// A plain-HTTP fixture reached by the lab name.
@@ -169,9 +199,17 @@ pub async fn one_sample(lab: &Lab, url: &str, extra: &[&str]) -> Sample {
 
 /// Asserts the phase got the injected delay (and not much more).
 pub fn assert_injected(phase: &str, value: Option<f64>) {
+    assert_injected_within(phase, value, 0.0);
+}
+
+/// [`assert_injected`], letting the phase measure up to `under_ms` below the injection.
+pub fn assert_injected_within(phase: &str, value: Option<f64>, under_ms: f64) {
     let ms = value.unwrap_or_else(|| panic!("{phase} is empty"));
     let injected = INJECTED.as_secs_f64() * 1e3;
-    assert!(ms >= injected, "{phase} {ms} ms < injected {injected} ms");
+    assert!(
+        ms >= injected - under_ms,
+        "{phase} {ms} ms < injected {injected} − {under_ms} ms"
+    );
     assert!(
         ms < injected + TOLERANCE_MS,
         "{phase} {ms} ms ≥ injected {injected} + {TOLERANCE_MS} ms"
@@ -190,6 +228,11 @@ pub fn assert_quick(phase: &str, value: Option<f64>) {
 /// Asserts the sample succeeded, `slow` got the injected delay and every other phase of a
 /// fresh HTTPS fetch stayed far below it.
 pub fn assert_delay_only_in(s: &Sample, slow: &str) {
+    assert_delay_only_in_within(s, slow, 0.0);
+}
+
+/// [`assert_delay_only_in`], letting `slow` measure up to `under_ms` below the injection.
+pub fn assert_delay_only_in_within(s: &Sample, slow: &str, under_ms: f64) {
     assert_eq!(s.error, None, "{s:?}");
     let phases = [
         ("dns", s.dns_ms),
@@ -200,7 +243,7 @@ pub fn assert_delay_only_in(s: &Sample, slow: &str) {
     ];
     for (phase, value) in phases {
         if phase == slow {
-            assert_injected(phase, value);
+            assert_injected_within(phase, value, under_ms);
         } else {
             assert_quick(phase, value);
         }

@@ -22,10 +22,12 @@ pub fn object_bytes(size: usize) -> Bytes {
 }
 
 /// An origin: `GET /object/N` answers N bytes (cacheable, with an ETag), `/private/N` the same
-/// with `Cache-Control: no-store`, anything else 404. Counts the requests it answered.
+/// with `Cache-Control: no-store`, anything else 404. Counts the requests it answered and the
+/// connections it accepted.
 pub struct Origin {
     pub addr: SocketAddr,
     requests: Arc<AtomicU64>,
+    connections: Arc<AtomicU64>,
     task: JoinHandle<()>,
 }
 
@@ -35,9 +37,12 @@ impl Origin {
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(AtomicU64::new(0));
         let counter = requests.clone();
+        let connections = Arc::new(AtomicU64::new(0));
+        let accepted = connections.clone();
         let task = tokio::spawn(async move {
             loop {
                 let (stream, _) = listener.accept().await.unwrap();
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let counter = counter.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |request: Request<Incoming>| {
@@ -53,8 +58,13 @@ impl Origin {
         Self {
             addr,
             requests,
+            connections,
             task,
         }
+    }
+
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::SeqCst)
     }
 
     pub fn requests(&self) -> u64 {

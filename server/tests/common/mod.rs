@@ -19,6 +19,9 @@ use hyper_util::rt::TokioIo;
 use tempfile::TempDir;
 use tokio::sync::OnceCell;
 
+mod own_moto;
+pub use own_moto::OwnMoto;
+
 pub const SAMPLE: &[u8] = include_bytes!("../../../assets/sample.mp4");
 
 /// Runs each named spec `async fn NAME(backend: Backend)` once per storage backend, as the
@@ -57,7 +60,12 @@ impl Store {
     /// A new, empty bucket in moto_server, reached by the server through `server_endpoint`
     /// (moto_server itself when `None`).
     async fn new_bucket(server_endpoint: Option<&str>) -> Store {
-        let endpoint = moto_endpoint().await.to_string();
+        Self::bucket_on(moto_endpoint().await, server_endpoint).await
+    }
+
+    /// A new, empty bucket in the S3 server at `endpoint`.
+    async fn bucket_on(endpoint: &str, server_endpoint: Option<&str>) -> Store {
+        let endpoint = endpoint.to_string();
         let bucket = format!("videos-{:016x}", rand::random::<u64>());
         let created = reqwest::Client::new()
             .put(format!("{endpoint}/{bucket}"))
@@ -99,6 +107,11 @@ impl Server {
         Self::start_on(store, extra_args)
     }
 
+    /// A server on a new bucket of a moto_server of the test's own, which it can stop and kill.
+    pub async fn start_on_moto(moto: &OwnMoto, extra_args: &[&str]) -> Server {
+        Self::start_on(Store::bucket_on(&moto.endpoint, None).await, extra_args)
+    }
+
     /// A server on a new bucket whose every S3 request goes through `relay`.
     pub async fn start_through(relay: &StorageRelay, extra_args: &[&str]) -> Server {
         Self::start_on(Store::new_bucket(Some(&relay.endpoint)).await, extra_args)
@@ -124,6 +137,14 @@ impl Server {
         self.base = self.process.base.clone();
     }
 
+    /// SIGKILL, as a crash would, and a new server on the same storage.
+    pub fn kill_and_restart(&mut self) {
+        self.process.child.kill().expect("SIGKILL");
+        self.process.child.wait().expect("server exits");
+        self.process = spawn_server(&self.store, &self.extra_args);
+        self.base = self.process.base.clone();
+    }
+
     /// SIGTERM, then wait: the graceful shutdown path.
     pub fn stop(&mut self) -> std::process::ExitStatus {
         let child = &mut self.process.child;
@@ -133,6 +154,55 @@ impl Server {
         assert!(killed.expect("kill runs").success());
         child.wait().expect("server exits")
     }
+    /// `127.0.0.1:PORT`, for raw sockets.
+    pub fn address(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    /// Sends `request` as raw bytes on a new connection and returns everything the server
+    /// answers until it closes (or 10 s pass): for requests no HTTP client would send.
+    pub async fn raw_exchange(&self, request: &[u8]) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut socket = tokio::net::TcpStream::connect(self.address())
+            .await
+            .unwrap();
+        // The server may answer and close before it has read everything: a failed write is
+        // part of what is being tested, the answer is what counts.
+        let _ = socket.write_all(request).await;
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut answer));
+        let _ = read.await.expect("the server answers within 10 s");
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    /// `GET path` with `headers` (each `Name: value`) over a raw socket, `Connection: close`.
+    pub async fn raw_get(&self, path: &str, headers: &[String]) -> String {
+        let mut request = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n", self.address());
+        for header in headers {
+            request.push_str(header);
+            request.push_str("\r\n");
+        }
+        request.push_str("Connection: close\r\n\r\n");
+        self.raw_exchange(request.as_bytes()).await
+    }
+
+    /// The data directory of a local-disk server.
+    pub fn data_dir(&self) -> Option<&Path> {
+        match &self.store {
+            Store::Local(dir) => Some(dir.path()),
+            Store::S3 { .. } => None,
+        }
+    }
+
+    /// The server's process id, to look at its open files.
+    pub fn pid(&self) -> u32 {
+        self.process.child.id()
+    }
+
+    pub fn log(&self) -> Vec<String> {
+        self.process.log()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -174,6 +244,20 @@ impl Server {
             response.text().await
         );
         response.json().await.expect("upload answers JSON")
+    }
+
+    /// Asserts that `GET /healthz` answers 200 `{"status": "ok"}`: the server is up and serving.
+    pub async fn assert_healthy(&self) {
+        let response = self.http.get(self.url("/healthz")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let json: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(json["status"], "ok");
+    }
+
+    /// Uploads `bytes` and returns the new video's id.
+    pub async fn upload_id(&self, bytes: &[u8]) -> String {
+        let json = self.upload_video(bytes).await;
+        json["id"].as_str().expect("an id").to_string()
     }
 
     /// The text of `GET /metrics`.

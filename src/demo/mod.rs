@@ -4,6 +4,8 @@
 //! origin path and near edge path (`run`) → `report` → `check`, all in this process. Every task,
 //! port and temporary file is gone when the command returns, also after Ctrl-C.
 
+mod output;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -12,32 +14,18 @@ use anyhow::Context as _;
 use clap::Parser as _;
 
 use crate::cli::{Cli, Command};
+use crate::lab::choice::{AnyRegionLab, LAB_ENV, LabChoice, LabKind};
 use crate::lab::origin::OriginServer;
-use crate::lab::region_lab::{EDGE_HOST, ORIGIN_HOST, RegionLab, RegionPaths};
-use crate::lab::regions::{REGIONS, Region, TIME_SCALE};
+use crate::lab::region_lab::{EDGE_HOST, ORIGIN_HOST};
+use crate::lab::regions::{DEMO_TIME_SCALE, REGIONS, Region, TimeScale};
 use crate::lab::tls::TestCa;
 use crate::report::charts::Chart;
+pub use output::total_speedups;
+use output::{append_lab_section, emulation_note, print_comparison, textwrap};
 
-/// The video the demo uploads: 4 s of H.264, shipped in the repository and built into the binary
-/// so the demo runs from any directory.
-const SAMPLE_VIDEO: &[u8] = include_bytes!("../assets/sample.mp4");
-
-/// What the lab is and what it cannot shape, for the terminal and for report.md.
-fn emulation_note(time_scale: f64) -> String {
-    format!(
-        "These samples come from `cdnprobe demo`, offline on one machine: the network paths are \
-         emulated, not real. User-space relays add one-way latency and a downlink rate to a far \
-         path (to the origin, labelled s3) and a near path (to a caching edge, labelled \
-         cloudfront, whose misses cross the far path); an in-process DNS server delays its answers \
-         per name; both hosts serve real TLS with a throwaway CA. The delays are the original \
-         project's published Auckland and Sydney figures scaled 1:{:.0} (resolve → DNS delay, \
-         connection → round trip, download → round trip + body at the link rate). Not shaped: the \
-         TCP handshake with a loopback relay completes in the kernel before the relay sees it, so \
-         `connect` is loopback time, reported as measured; the `connection` phase gets its round \
-         trip from the TLS handshake.",
-        1.0 / time_scale
-    )
-}
+/// The video the demo uploads: 20 s of H.264 at 1.6 Mbit/s, 3.99 MB, made by
+/// `scripts/make-demo-video.sh` and built into the binary so the demo runs from any directory.
+pub const DEMO_VIDEO: &[u8] = include_bytes!("../../assets/demo.mp4");
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -48,17 +36,36 @@ pub struct DemoArgs {
     /// needs at least 10 (its --min-samples) to pass.
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub samples: u64,
+    /// Which lab: `netns` (network namespaces and a packet delay line: real kernel TCP; needs
+    /// root or CAP_NET_ADMIN), `relay` (user-space relays on loopback, no privileges), or `auto`
+    /// (namespaces when this process may make them, else relays, and it says so).
+    #[arg(long, value_enum, env = LAB_ENV, default_value = "auto")]
+    pub lab: LabChoice,
+    /// Time scale k: every delay ÷ k, every rate × k, so the lab runs k times faster than the
+    /// paths it emulates.
+    #[arg(long, value_name = "K", default_value_t = DEMO_TIME_SCALE.k())]
+    pub time_scale: f64,
 }
 
 pub async fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    println!("cdnprobe demo: the whole pipeline offline, on emulated network paths\n");
+    if !(args.time_scale.is_finite() && args.time_scale >= 1.0) {
+        return Err(crate::usage_error!(
+            "--time-scale must be a number ≥ 1, got {}",
+            args.time_scale
+        ));
+    }
+    let lab = LabKind::resolve(args.lab).map_err(|error| crate::usage_error!("{error}"))?;
+    println!("cdnprobe demo: the whole pipeline offline, on emulated network paths");
+    println!("{}\n", lab.headline());
     let scenario = Scenario {
         out: args.out,
         samples: args.samples,
         regions: REGIONS.to_vec(),
-        time_scale: TIME_SCALE,
+        time_scale: TimeScale(args.time_scale),
         min_speedup: 1.5,
+        lab,
+        video: DEMO_VIDEO,
     };
     // Dropping the scenario's future stops every lab task and removes its temporary directory.
     let verdict = tokio::select! {
@@ -99,17 +106,25 @@ pub struct Scenario {
     pub samples: u64,
     /// The regions to emulate, each probed in turn.
     pub regions: Vec<Region>,
-    /// Lab time ÷ published time.
-    pub time_scale: f64,
+    pub time_scale: TimeScale,
     /// The check's `--min-speedup` on total p50.
     pub min_speedup: f64,
+    /// The lab every region runs on.
+    pub lab: LabKind,
+    /// The video uploaded to the origin and probed.
+    pub video: &'static [u8],
 }
 
 impl Scenario {
     /// Runs the pipeline and returns the check's exit code (success: the CDN passed).
     pub async fn play(&self) -> anyhow::Result<ExitCode> {
-        let note = emulation_note(self.time_scale);
+        let note = emulation_note(&self.lab, self.time_scale);
         println!("{}\n", textwrap(&note, 100));
+        println!(
+            "inputs (physics only; time scale k = {}: delays ÷ k, rates × k):\n{}",
+            self.time_scale.k(),
+            output::inputs_table(&self.regions)
+        );
         let samples_dir = self.probe_every_region().await?;
         let report = cli([
             "report",
@@ -125,7 +140,20 @@ impl Scenario {
             unreachable!()
         };
         crate::report::execute(report)?;
-        print_comparison(&self.out.join("comparison.csv"))?;
+        let comparison = self.out.join("comparison.csv");
+        print_comparison(&comparison)?;
+        let speedups = total_speedups(&comparison)?;
+        println!(
+            "\ncloudfront's total-time speedup here against the original's (inputs not tuned):\n{}",
+            output::outcome_table(&speedups)
+        );
+        append_lab_section(
+            &self.out.join("report.md"),
+            &self.lab,
+            self.time_scale,
+            &self.regions,
+            &speedups,
+        )?;
 
         println!(
             "\nverdict (cdnprobe check --min-speedup {} on total p50):",
@@ -169,10 +197,10 @@ impl Scenario {
         ca.write_ca_pem(&ca_pem).context("writing the lab CA")?;
 
         let origin = OriginServer::start(&scratch.path().join("origin-data")).await?;
-        let video = origin.upload("sample.mp4", SAMPLE_VIDEO).await?;
+        let video = origin.upload("demo.mp4", self.video).await?;
         println!(
             "origin: cdnprobe-server on http://{} (storage in a temporary directory)\n\
-             uploaded sample.mp4 ({} bytes) → {}\n",
+             uploaded demo.mp4 ({} bytes) → {}\n",
             origin.addr(),
             video.size,
             video.path
@@ -182,38 +210,37 @@ impl Scenario {
         std::fs::create_dir_all(&samples_dir)
             .with_context(|| format!("creating {}", samples_dir.display()))?;
         for region in &self.regions {
-            let paths = RegionPaths::of(region, self.time_scale, video.size);
-            let lab = RegionLab::start(&ca, origin.addr(), paths).await?;
-            describe(region.name, &paths);
+            let lab =
+                AnyRegionLab::start(&self.lab, &ca, origin.addr(), region, self.time_scale).await?;
+            println!(
+                "{}: probing s3 (origin) and cloudfront (edge, POP {})\n  {}",
+                region.name,
+                region.edge_pop,
+                lab.hosts()
+            );
             let csv = samples_dir.join(format!("{}.csv", region.name));
             remove_previous(&csv)?; // `run` appends: a previous demo's rows must not mix in
-            let run = cli([
-                "run",
-                "--target",
-                &format!("s3={}", lab.origin_url(&video.path)),
-                "--target",
-                &format!("cloudfront={}", lab.edge_url(&video.path)),
-                "--resolver",
-                &lab.resolver().to_string(),
-                "--cacert",
-                path_arg(&ca_pem)?,
-                "--region",
-                region.name,
-                "--samples",
-                &self.samples.to_string(),
-                "--out",
-                path_arg(&csv)?,
-            ])?;
-            let Command::Run(run) = run else {
-                unreachable!()
-            };
-            let code = crate::run::execute(run).await?;
+            let targets = [
+                ("s3", lab.origin_url(&video.path)),
+                ("cloudfront", lab.edge_url(&video.path)),
+            ];
+            let code = probe(&lab, region.name, &targets, self.samples, &ca_pem, &csv).await?;
             let counts = lab.edge_counts();
             println!(
-                "edge {}: {} miss(es) fetched over the far path, {} hit(s)\n",
-                paths.edge_pop, counts.misses, counts.hits
+                "edge {}: {} miss(es) fetched from the origin, {} hit(s)",
+                region.edge_pop, counts.misses, counts.hits
             );
-            lab.shutdown().await;
+            if let Some(router) = lab.shutdown().await {
+                let (lost, dropped) = router
+                    .links
+                    .iter()
+                    .fold((0, 0), |(l, d), (_, c)| (l + c.lost, d + c.dropped));
+                println!(
+                    "delay line: {lost} packet(s) lost (seeded), {dropped} dropped by a full queue\n"
+                );
+            } else {
+                println!();
+            }
             if code == ExitCode::from(crate::run::EXIT_INTERRUPTED) {
                 return Err(Interrupted.into());
             }
@@ -227,6 +254,41 @@ impl Scenario {
         origin.stop().await;
         Ok(samples_dir)
     }
+}
+
+/// Probes `targets` (label, URL) through `lab` with `cdnprobe run`, interleaved, `samples` each,
+/// appending rows to `csv`; the probe runs where the lab's client is.
+pub async fn probe(
+    lab: &AnyRegionLab,
+    region: &str,
+    targets: &[(&str, String)],
+    samples: u64,
+    ca_pem: &Path,
+    csv: &Path,
+) -> anyhow::Result<ExitCode> {
+    let mut argv: Vec<String> = vec!["cdnprobe".into(), "run".into()];
+    for (label, url) in targets {
+        argv.extend(["--target".into(), format!("{label}={url}")]);
+    }
+    let resolver = lab.resolver().to_string();
+    let samples = samples.to_string();
+    let options = [
+        ("--resolver", resolver.as_str()),
+        ("--cacert", path_arg(ca_pem)?),
+        ("--region", region),
+        ("--samples", samples.as_str()),
+        ("--out", path_arg(csv)?),
+    ];
+    for (name, value) in options {
+        argv.extend([name.to_owned(), value.to_owned()]);
+    }
+    let Command::Run(run) = Cli::try_parse_from(argv)
+        .context("the demo built an invalid command line")?
+        .command
+    else {
+        unreachable!("the first word is `run`")
+    };
+    lab.on_client(move || crate::run::execute(run)).await
 }
 
 /// Parses a subcommand exactly as a user would type it after `cdnprobe`.
@@ -249,85 +311,4 @@ fn remove_previous(csv: &Path) -> anyhow::Result<()> {
         }
         _ => Ok(()),
     }
-}
-
-fn describe(region: &str, paths: &RegionPaths) {
-    println!(
-        "{region}: probing s3 (far path) and cloudfront (near path, POP {})",
-        paths.edge_pop
-    );
-    for (label, path) in [("s3", paths.origin), ("cloudfront", paths.edge)] {
-        let rate = path.link.downlink.bytes_per_second.unwrap_or(f64::INFINITY);
-        println!(
-            "  {label:<10} DNS +{:.1} ms, round trip {:.1} ms, downlink {:.1} kB/s",
-            path.dns_delay.as_secs_f64() * 1e3,
-            path.link.rtt().as_secs_f64() * 1e3,
-            rate / 1e3,
-        );
-    }
-}
-
-/// The report's comparison table, aligned for the terminal.
-fn print_comparison(path: &Path) -> anyhow::Result<()> {
-    let mut reader =
-        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
-    let headers = reader.headers()?.clone();
-    let column = |name: &str| headers.iter().position(|h| h == name);
-    let wanted = [
-        "region",
-        "phase",
-        "baseline_p50",
-        "candidate_p50",
-        "speedup",
-        "speedup_low",
-        "speedup_high",
-    ];
-    let indexes: Vec<usize> = wanted.iter().filter_map(|name| column(name)).collect();
-    println!(
-        "\np50 per phase, ms (s3 = baseline, cloudfront = candidate; speedup with its confidence interval):"
-    );
-    let mut rows = vec![
-        indexes
-            .iter()
-            .map(|&i| headers[i].to_owned())
-            .collect::<Vec<_>>(),
-    ];
-    for record in reader.records() {
-        let record = record?;
-        rows.push(
-            indexes
-                .iter()
-                .map(|&i| record.get(i).unwrap_or("").to_owned())
-                .collect(),
-        );
-    }
-    let widths: Vec<usize> = (0..indexes.len())
-        .map(|c| rows.iter().map(|row| row[c].len()).max().unwrap_or(0))
-        .collect();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:>width$}"))
-            .collect();
-        println!("  {}", cells.join("  "));
-    }
-    Ok(())
-}
-
-/// Wraps prose at `width` columns for the terminal.
-fn textwrap(text: &str, width: usize) -> String {
-    let mut lines = vec![String::new()];
-    for word in text.split_whitespace() {
-        let line = lines.last_mut().expect("never empty");
-        if !line.is_empty() && line.len() + 1 + word.len() > width {
-            lines.push(word.to_owned());
-        } else {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-    }
-    lines.join("\n")
 }

@@ -1,0 +1,72 @@
+//! The two text formats of a scrape. `prometheus-client` writes OpenMetrics, which Prometheus
+//! asks for; clients that do not (curl, `promtool check metrics`, older scrapers) get the
+//! classic Prometheus text format (0.0.4), as Go exporters answer them.
+//!
+//! The two differ, for what this exporter serves, only in the metadata: OpenMetrics names a
+//! counter family without `_total` and adds `# UNIT` and `# EOF` lines; the samples are the same.
+
+/// OpenMetrics, for a client whose `Accept` names it.
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The classic text format, for everyone else.
+pub const CLASSIC: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Whether the `Accept` header asks for OpenMetrics.
+pub fn wants_openmetrics(accept: Option<&str>) -> bool {
+    accept.is_some_and(|accept| accept.contains("application/openmetrics-text"))
+}
+
+/// The classic text format of an OpenMetrics exposition.
+pub fn classic(openmetrics: &str) -> String {
+    let mut out = String::with_capacity(openmetrics.len());
+    let mut counters: Vec<&str> = Vec::new();
+    for line in openmetrics.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ")
+            && let Some(name) = rest.strip_suffix(" counter")
+        {
+            counters.push(name);
+        }
+    }
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(&name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(renamed) => out.push_str(&renamed),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_get_their_total_name_and_openmetrics_only_lines_go() {
+        let openmetrics = "# HELP x_samples Probes.\n# TYPE x_samples counter\n\
+                           x_samples_total{a=\"b\"} 3\n# HELP x_d Duration.\n# TYPE x_d gauge\n\
+                           # UNIT x_d seconds\nx_d 0.5\n# EOF\n";
+        assert_eq!(
+            classic(openmetrics),
+            "# HELP x_samples_total Probes.\n# TYPE x_samples_total counter\n\
+             x_samples_total{a=\"b\"} 3\n# HELP x_d Duration.\n# TYPE x_d gauge\nx_d 0.5\n"
+        );
+    }
+
+    #[test]
+    fn prometheus_accept_header_gets_openmetrics() {
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert!(wants_openmetrics(Some(prometheus)));
+        assert!(!wants_openmetrics(Some("*/*")));
+        assert!(!wants_openmetrics(None));
+    }
+}

@@ -1,0 +1,89 @@
+//! The logic of the probe's and report's fuzz targets (`fuzz/fuzz_targets/`), kept here so that
+//! a plain `cargo test` replays the committed corpora (`fuzz/corpus/TARGET/`) on a stable
+//! toolchain. Each function panics when an input breaks a property the tool promises.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+/// Bytes as a sample CSV file read by `report` and `check`: every row is either handed on or
+/// the file is refused with one line, `file:line: what is wrong`.
+pub fn sample_csv(data: &[u8]) {
+    thread_local! {
+        static FILE: RefCell<Option<(tempfile::TempDir, PathBuf)>> = const { RefCell::new(None) };
+    }
+    FILE.with(|file| {
+        let mut file = file.borrow_mut();
+        let (_, path) = file.get_or_insert_with(|| {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let path = dir.path().join("samples.csv");
+            (dir, path)
+        });
+        std::fs::write(&*path, data).expect("writing the input");
+        let mut handed_on = 0u64;
+        let reading = crate::input::Reading::default();
+        let read =
+            crate::input::for_each_sample(std::slice::from_ref(path), &reading, |_| handed_on += 1);
+        match read {
+            Ok(totals) => assert_eq!(
+                totals.rows, handed_on,
+                "rows counted and rows handed on differ"
+            ),
+            Err(error) => {
+                let message = error.to_string();
+                assert!(!message.contains('\n'), "a multi-line error: {message:?}");
+                let location = format!("{}:", path.display());
+                assert!(
+                    message.starts_with(&location),
+                    "no file:line in {message:?}"
+                );
+            }
+        }
+    });
+}
+
+/// Lines of `Name: value` as a response's headers: the cache status and the POP are read
+/// without panicking, and the POP is taken from a header's value, never made up.
+pub fn cache_headers(data: &[u8]) {
+    let mut headers = HeaderMap::new();
+    for line in data.split(|b| *b == b'\n') {
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            continue;
+        };
+        let (name, value) = (&line[..colon], line[colon + 1..].trim_ascii());
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+        {
+            headers.append(name, value);
+        }
+    }
+    let _ = crate::probe::cache::cache_status(&headers);
+    let pop = crate::probe::cache::pop(&headers);
+    if !pop.is_empty() {
+        let from_a_header = headers
+            .values()
+            .filter_map(|value| value.to_str().ok())
+            .any(|value| value.contains(pop.as_str()));
+        assert!(from_a_header, "POP {pop:?} is in no header");
+    }
+}
+
+/// Bytes as a `--config` TOML file: parsed, or refused with a line of the file and a message
+/// of one line. The text is also tried as a `--timeout` / `--interval` value.
+pub fn probe_config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Err(message) = crate::schedule::config::parse_duration(text) {
+        assert!(!message.contains('\n'), "a multi-line error: {message:?}");
+    }
+    if let Err((line, message)) = crate::schedule::config::ConfigFile::parse(text) {
+        let lines = text.matches('\n').count() + 1;
+        assert!(
+            (1..=lines).contains(&line),
+            "line {line} of {lines}: {message}"
+        );
+        assert!(!message.contains('\n'), "a multi-line error: {message:?}");
+    }
+}
