@@ -14,10 +14,16 @@ if ! command -v moto_server >/dev/null 2>&1; then
   python3 -m pip install --quiet 'moto[server]>=5,<6'
 fi
 
+# Query engines that read what the store tests write: DuckDB (Hive-partitioned Parquet) and
+# pyarrow (Parquet straight from the S3-compatible server).
+pip_install pyarrow 'pyarrow>=15'
+pip_install duckdb 'duckdb>=1.1'
+
 # Real third-party peers the tests talk to over loopback: nginx serves the HLS test ladders,
 # Prometheus (and promtool) scrapes the exporter and checks the example rules, Caddy serves h3.
 # The namespace lab needs `ip` (iproute2) and /dev/net/tun, and root (CI runs as root).
-apt_install nginx prometheus caddy iproute2
+# curl signs requests to moto in the store tests (--aws-sigv4).
+apt_install nginx prometheus caddy iproute2 curl
 
 log "format and lints"
 cargo fmt --all -- --check
@@ -27,6 +33,9 @@ log "Prometheus example config and rules (promtool)"
 promtool check config examples/prometheus/prometheus.yml
 promtool check rules examples/prometheus/cdnprobe.rules.yml examples/prometheus/cdnprobe.alerts.yml
 promtool test rules examples/prometheus/cdnprobe.rules.test.yml
+
+log "many-regions examples (actionlint, kubernetes-validate, yamllint)"
+scripts/check-examples.sh
 
 log "tests (real servers over loopback)"
 cargo test --workspace --locked
