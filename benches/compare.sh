@@ -291,7 +291,9 @@ probe_run() {
   "${runner[@]}" "$PROBE" run --target "bench=$url" --samples "$samples" --region loopback --out "$csv" "$@" \
     2>>"$WORK/probe.log"
   local ok
-  ok=$(awk -F, 'NR > 1 && $7 == 200 && $NF == "" { n++ } END { print n + 0 }' "$csv")
+  # By name: columns are appended after `error` as the schema grows.
+  ok=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "error") e = i; next }
+    $7 == 200 && $e == "" { n++ } END { print n + 0 }' "$csv")
   ((ok == samples)) || die "cdnprobe run $url: $ok of $samples samples succeeded (see $csv)"
 }
 
