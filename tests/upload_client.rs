@@ -142,13 +142,12 @@ async fn an_empty_token_from_the_environment_is_a_usage_error() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_refused_upload_shows_the_servers_message_and_exits_1() {
+/// Uploads `path` with a wrong token and expects the server's 401 and its reason, exit 1.
+async fn assert_refused_for_the_token(path: &Path) {
     let server = start_server(&["--upload-token", "s3cret"]).await;
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sample.mp4");
     let output = cdnprobe_upload(
         &[
-            sample.to_str().unwrap(),
+            path.to_str().unwrap(),
             "--server",
             &server.base,
             "--token",
@@ -164,6 +163,24 @@ async fn a_refused_upload_shows_the_servers_message_and_exits_1() {
         "{stderr}"
     );
     assert!(output.stdout.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_upload_shows_the_servers_message_and_exits_1() {
+    assert_refused_for_the_token(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sample.mp4"))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_large_upload_still_shows_the_servers_message() {
+    // The server answers 401 before reading the body; it must read the rest (lingering close)
+    // or its reset can reach the client before the answer ("broken pipe" instead of the reason).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.mp4");
+    let mut video = SAMPLE[..64].to_vec();
+    video.resize(32 << 20, 7);
+    std::fs::write(&path, &video).unwrap();
+    assert_refused_for_the_token(&path).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,6 +11,7 @@ pub mod connections;
 pub mod error;
 pub mod fuzzing;
 pub mod leftovers;
+pub mod linger;
 pub mod metadata;
 pub mod metrics;
 pub mod pending;

@@ -17,6 +17,7 @@ use multer::{Constraints, Multipart, SizeLimit};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, BodyStalled};
+use crate::linger;
 use crate::metadata::{self, Metadata};
 use crate::routes::App;
 use crate::stall;
@@ -54,18 +55,29 @@ pub fn authorize(app: &App, headers: &http::HeaderMap) -> Result<(), ApiError> {
 }
 
 pub async fn upload(app: &App, request: http::Request<Incoming>) -> Result<VideoRecord, ApiError> {
-    authorize(app, request.headers())?;
+    let (parts, mut body) = request.into_parts();
+    let result = receive_form(app, &parts.headers, &mut body).await;
+    if result.is_err() {
+        linger::drain_in_background(body);
+    }
+    result
+}
+
+async fn receive_form(
+    app: &App,
+    headers: &http::HeaderMap,
+    body: &mut Incoming,
+) -> Result<VideoRecord, ApiError> {
+    authorize(app, headers)?;
     let max = app.args.max_upload_bytes;
-    let content_type = request
-        .headers()
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
     let boundary = multer::parse_boundary(content_type).map_err(|_| {
         ApiError::BadRequest("expected a multipart/form-data body with a boundary".into())
     })?;
-    let declared = request
-        .headers()
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > max + FORM_OVERHEAD) {
@@ -74,12 +86,9 @@ pub async fn upload(app: &App, request: http::Request<Incoming>) -> Result<Video
         )));
     }
     let uploaded = app.metrics.bytes_uploaded.clone();
-    let body = request
-        .into_body()
-        .into_data_stream()
-        .inspect_ok(move |chunk: &Bytes| {
-            uploaded.inc_by(chunk.len() as u64);
-        });
+    let body = body.into_data_stream().inspect_ok(move |chunk: &Bytes| {
+        uploaded.inc_by(chunk.len() as u64);
+    });
     let body = stall::cut_off_when_stalled(
         body,
         Duration::from_secs(app.args.body_read_timeout),
