@@ -4,6 +4,9 @@
 # no per-session growth) and CPU per session. Usage: benches/play_sessions.sh [BINARY] [SESSIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/install.sh
+source scripts/lib/install.sh
+apt_install nginx
 bin=${1:-target/release/cdnprobe}
 sessions=${2:-1000}
 dir=$(mktemp -d)

@@ -7,6 +7,9 @@
 # Usage: benches/play_startup.sh [BINARY] [PAIRS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/install.sh
+source scripts/lib/install.sh
+apt_install nginx ffmpeg  # nginx serves the media; ffprobe finds the byte range
 bin=${1:-target/release/cdnprobe}
 pairs=${2:-30}
 dir=$(mktemp -d)
