@@ -81,10 +81,10 @@ impl Inner {
         let in_window =
             (range.start - index * WINDOW) as usize..(range.end - index * WINDOW) as usize;
         let key = (path, index);
-        if let Some(window) = self.windows.lock().expect("window cache").get(&key) {
-            if window.len() >= in_window.end {
-                return Ok(window.slice(in_window));
-            }
+        if let Some(window) = self.windows.lock().expect("window cache").get(&key)
+            && window.len() >= in_window.end
+        {
+            return Ok(window.slice(in_window));
         }
         let window = self.map_window(&key, range.end).await?;
         let piece = window.slice(in_window);
