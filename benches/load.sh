@@ -249,6 +249,7 @@ column_of() { awk -F, -v s="$1" -v c="$2" 'NR > 1 && $2 == s { print $c }' "$RUN
   echo "Written by \`benches/load.sh\` ($MODE mode) on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores;"
   echo "\`uptime\` before the runs: \`$UPTIME_BEFORE\`; after: \`$(uptime)\`."
   echo "The machine is shared with other work: figures are of that moment, not of the hardware."
+  echo "What the figures mean, and how the server got to them: [load-analysis.md](load-analysis.md)."
   echo
   echo "## 1. \`wrk -t2 -c$CONNECTIONS -d${WRK_SECONDS}s --latency\`, one $VIDEO_BYTES-byte video, $PAIRS alternated pairs"
   echo
