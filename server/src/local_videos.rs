@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
+use tokio::sync::OnceCell;
 
 use crate::mapped::MappedPiece;
 use crate::read_budget::ReadBudget;
@@ -36,7 +37,9 @@ pub struct LocalVideos {
 }
 
 struct Inner {
-    windows: Mutex<HashMap<WindowKey, Bytes>>,
+    /// A window's cell is filled by the first response that needs it; responses that need it
+    /// meanwhile wait for that mapping instead of each making their own.
+    windows: Mutex<HashMap<WindowKey, Arc<OnceCell<Bytes>>>>,
     budget: ReadBudget,
 }
 
@@ -81,18 +84,28 @@ impl Inner {
         let in_window =
             (range.start - index * WINDOW) as usize..(range.end - index * WINDOW) as usize;
         let key = (path, index);
-        if let Some(window) = self.windows.lock().expect("window cache").get(&key)
-            && window.len() >= in_window.end
-        {
-            return Ok(window.slice(in_window));
+        let cell = self
+            .windows
+            .lock()
+            .expect("window cache")
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let window = cell
+            .get_or_try_init(|| self.map_window(&key, range.end))
+            .await?
+            .clone();
+        if window.len() < in_window.end {
+            return Err(short_file(&key.0, range.end));
         }
-        let window = self.map_window(&key, range.end).await?;
-        let piece = window.slice(in_window);
+        // The cache may have let go of the cell while it was being filled (the budget was
+        // spent): the window just mapped is the one to keep.
         self.windows
             .lock()
             .expect("window cache")
-            .insert(key, window);
-        Ok(piece)
+            .entry(key)
+            .or_insert(cell);
+        Ok(window.slice(in_window))
     }
 
     /// Maps window `key` of its file, which must hold at least `needed` bytes.
@@ -102,16 +115,17 @@ impl Inner {
         let start = index * WINDOW;
         let end = (start + WINDOW).min(file.metadata()?.len());
         if end < needed {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("{} ends before byte {needed}", path.display()),
-            ));
+            return Err(short_file(path, needed));
         }
         let reservation = match self.budget.try_reserve(end - start) {
             Some(reservation) => reservation,
             None => {
-                // Spent: what the cache holds goes first, then wait for responses to finish.
-                self.windows.lock().expect("window cache").clear();
+                // Spent: the windows the cache holds go first (not those being mapped, which
+                // other responses wait for), then wait for responses to finish.
+                self.windows
+                    .lock()
+                    .expect("window cache")
+                    .retain(|_, cell| !cell.initialized());
                 self.budget.reserve(end - start).await
             }
         };
@@ -127,6 +141,13 @@ impl Inner {
         };
         Ok(reservation.hold(window))
     }
+}
+
+fn short_file(path: &std::path::Path, needed: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("{} ends before byte {needed}", path.display()),
+    )
 }
 
 #[cfg(test)]
@@ -176,6 +197,35 @@ mod tests {
             assert_eq!(read, bytes);
         }
         assert!(budget.in_use() > 0, "windows are kept for the next request");
+    }
+
+    #[tokio::test]
+    async fn responses_that_need_a_window_at_once_share_one_mapping() {
+        let (_dir, path, bytes) = video(WINDOW as usize);
+        let budget = ReadBudget::new(64 << 20);
+        let videos = LocalVideos::new(budget.clone());
+        // The budget is spent while 50 responses ask for the window, so they all miss at once.
+        let spent = budget.reserve(64 << 20).await;
+        let reads: Vec<_> = (0..50)
+            .map(|_| {
+                let (videos, path) = (videos.clone(), path.clone());
+                tokio::spawn(async move { read(&videos, &path, 0..WINDOW).await })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(spent);
+        let mut all = Vec::new();
+        for read in reads {
+            all.push(read.await.unwrap());
+        }
+        assert_eq!(
+            budget.in_use(),
+            WINDOW,
+            "one window mapped, not one per response"
+        );
+        for pieces in all {
+            assert_eq!(pieces.concat(), bytes);
+        }
     }
 
     #[tokio::test]
