@@ -7,11 +7,14 @@
 #   benches/load.sh --out DIR  write the report somewhere else
 #
 # 1. wrk -t2 -c1000 on one 256 KiB video, nginx (one worker, sendfile) and cdnprobe-server
-#    alternated (A B A B …) in one run: requests/s, p99 latency, peak RSS of each run (the
-#    kernel's high-water mark, reset before each run through /proc/PID/clear_refs).
+#    alternated (A B A B …) in one run: requests/s, p50 and p99 latency, CPU time per request
+#    (utime + stime of the serving process: the figure other load on the machine changes
+#    least) and peak RSS of each run (the kernel's high-water mark, reset before each run
+#    through /proc/PID/clear_refs).
 # 2. A soak of cdnprobe-server: GET and Range from wrk (a Lua script picks one per request),
-#    an upload and 5 HEADs every second from curl, with RSS and open fds sampled every few seconds.
-#    Passes only if no request failed; the report shows the first, last and highest samples.
+#    an upload and 5 HEADs every second from curl, with RSS and open fds sampled every few
+#    seconds. Passes only if no request failed and (full mode) RSS and fds stayed flat: the
+#    highest of the second half at most 5 % (RSS, at least 4 MiB) or 16 fds above the first half's.
 # Installs nginx, wrk and curl with apt-get when missing (scripts/lib/install.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +27,7 @@ while (($#)); do
   case "$1" in
     --smoke) MODE=smoke ;;
     --out) OUT=${2:?--out needs a directory} && shift ;;
-    -h | --help) sed -n '2,16p' "$0" && exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0" && exit 0 ;;
     *) echo "load.sh: unknown argument '$1' (try --help)" >&2 && exit 2 ;;
   esac
   shift
@@ -88,6 +91,8 @@ wait_for_port() {
     sleep 0.05
   done
 }
+# utime + stime of a process, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 status_kib() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
 # Forgets a process's high-water mark, so the next VmHWM is that of what follows.
 reset_peak() { echo 5 >"/proc/$1/clear_refs"; }
@@ -164,18 +169,23 @@ NGINX_URL=http://127.0.0.1:$NGINX_PORT/videos/$STORED
 
 # --- 1. wrk -c$CONNECTIONS -------------------------------------------------------------------------
 RUNS=$WORK/runs.csv
-echo "pair,server,requests_per_s,p99_ms,peak_rss_kib,errors" >"$RUNS"
+echo "pair,server,requests_per_s,p50_ms,p99_ms,cpu_us_per_request,peak_rss_kib,errors" >"$RUNS"
 # wrk's latency as milliseconds ("385.12ms", "1.20s", "950.00us").
 to_ms() { awk '{ v = $1 + 0; if ($1 ~ /us$/) v /= 1000; else if ($1 ~ /[^m]s$/) v *= 1000; printf "%.1f", v }'; }
 wrk_run() {
   local pair=$1 name=$2 pid=$3 url=$4 out=$WORK/wrk-$1-$2.txt
   reset_peak "$pid"
+  local ticks=$(cpu_ticks "$pid")
   wrk -t2 -c"$CONNECTIONS" -d"${WRK_SECONDS}s" --timeout 10s --latency "$url" >"$out"
-  local rps p99 errors
+  ticks=$(($(cpu_ticks "$pid") - ticks))
+  local rps p50 p99 errors requests cpu_us
   rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+  p50=$(awk '$1 == "50%" { print $2 }' "$out" | to_ms)
   p99=$(awk '$1 == "99%" { print $2 }' "$out" | to_ms)
+  requests=$(awk '/ requests in / { print $1 }' "$out")
+  cpu_us=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }')
   errors=$(awk '/Non-2xx|Socket errors/ { print }' "$out" | tr '\n' ' ')
-  echo "$pair,$name,$rps,$p99,$(status_kib "$pid" VmHWM),\"$errors\"" >>"$RUNS"
+  echo "$pair,$name,$rps,$p50,$p99,$cpu_us,$(status_kib "$pid" VmHWM),\"$errors\"" >>"$RUNS"
 }
 log "1. wrk -t2 -c$CONNECTIONS ${WRK_SECONDS}s on a $VIDEO_BYTES-byte video, $PAIRS pairs"
 for ((pair = 1; pair <= PAIRS; pair++)); do
@@ -222,6 +232,12 @@ wait "$WRK_PID"
 echo "$((SECONDS - started)),$(status_kib "$SERVER_PID" VmRSS),$(fds "$SERVER_PID"),$uploads" >>"$SOAK"
 SOAK_PEAK=$(status_kib "$SERVER_PID" VmHWM)
 soak_errors=$(awk '/Non-2xx|Socket errors/ { print }' "$WORK/soak-wrk.txt" | tr '\n' ' ')
+# Flat: the second half's highest sample against the first half's.
+halves() { awk -F, -v c="$1" 'NR > 1 { v[++n] = $c } END { for (i = 1; i <= n; i++) if (i <= n / 2) { if (v[i] > a) a = v[i] } else if (v[i] > b) b = v[i]; print a, b }' "$SOAK"; }
+read -r RSS_FIRST RSS_SECOND < <(halves 2)
+read -r FDS_FIRST FDS_SECOND < <(halves 3)
+RSS_FLAT=$(awk -v a="$RSS_FIRST" -v b="$RSS_SECOND" 'BEGIN { m = a * 0.05; if (m < 4096) m = 4096; print (b <= a + m) ? "flat" : "growing" }')
+FDS_FLAT=$( ((FDS_SECOND <= FDS_FIRST + 16)) && echo flat || echo growing)
 
 # --- report --------------------------------------------------------------------------------------
 mkdir -p "$OUT"
@@ -233,16 +249,17 @@ column_of() { awk -F, -v s="$1" -v c="$2" 'NR > 1 && $2 == s { print $c }' "$RUN
   echo "Written by \`benches/load.sh\` ($MODE mode) on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores;"
   echo "\`uptime\` before the runs: \`$UPTIME_BEFORE\`; after: \`$(uptime)\`."
   echo "The machine is shared with other work: figures are of that moment, not of the hardware."
+  echo "What the figures mean, and how the server got to them: [load-analysis.md](load-analysis.md)."
   echo
   echo "## 1. \`wrk -t2 -c$CONNECTIONS -d${WRK_SECONDS}s --latency\`, one $VIDEO_BYTES-byte video, $PAIRS alternated pairs"
   echo
   echo "nginx: one worker, sendfile, serving the file cdnprobe-server stored. Peak RSS: VmHWM of"
   echo "the nginx worker / the server process, reset before each run. Medians over the pairs:"
   echo
-  echo "| server | requests/s | p99 latency (ms) | peak RSS (KiB) |"
-  echo "|---|---|---|---|"
+  echo "| server | requests/s | p50 latency (ms) | p99 latency (ms) | CPU µs per request | peak RSS (KiB) |"
+  echo "|---|---|---|---|---|---|"
   for name in nginx cdnprobe-server; do
-    echo "| $name | $(column_of "$name" 3) | $(column_of "$name" 4) | $(column_of "$name" 5) |"
+    echo "| $name | $(column_of "$name" 3) | $(column_of "$name" 4) | $(column_of "$name" 5) | $(column_of "$name" 6) | $(column_of "$name" 7) |"
   done
   echo
   echo "Every run:"
@@ -255,7 +272,9 @@ column_of() { awk -F, -v s="$1" -v c="$2" 'NR > 1 && $2 == s { print $c }' "$RUN
   echo
   echo "wrk: $(awk '/requests in/ { print $1, "requests" } /^Requests\/sec:/ { print $2, "req/s" }' "$WORK/soak-wrk.txt" | tr '\n' ' ');"
   echo "errors: ${soak_errors:-none}; uploads: $uploads answered 201, $failed_uploads not; HEADs: $heads answered 200, $failed_heads not."
-  echo "Peak RSS over the soak: $SOAK_PEAK KiB. RSS and open fds of the server, sampled:"
+  echo "Peak RSS over the soak: $SOAK_PEAK KiB. Highest RSS in the first half $RSS_FIRST KiB, in the"
+  echo "second $RSS_SECOND KiB: **$RSS_FLAT**; open fds $FDS_FIRST then $FDS_SECOND: **$FDS_FLAT**."
+  echo "RSS and open fds of the server, sampled:"
   echo
   echo '```'
   cat "$SOAK"
@@ -265,3 +284,7 @@ log "report: $OUT/load.md"
 [[ -z $soak_errors ]] || die "the soak had failed requests: $soak_errors"
 ((failed_uploads == 0 && failed_heads == 0)) ||
   die "$failed_uploads uploads and $failed_heads HEADs failed during the soak"
+if [[ $MODE == full ]]; then
+  [[ $RSS_FLAT == flat && $FDS_FLAT == flat ]] ||
+    die "the soak was not flat: RSS $RSS_FIRST then $RSS_SECOND KiB, fds $FDS_FIRST then $FDS_SECOND"
+fi

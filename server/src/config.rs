@@ -82,9 +82,9 @@ pub struct Args {
     #[arg(long, default_value_t = 60)]
     pub body_read_timeout: u64,
 
-    /// MiB of memory for video bytes read from local disk ahead of the network, shared by all
-    /// responses: with many connections each waits its turn instead of each holding its own
-    /// read-ahead.
+    /// MiB of memory for local-disk video bytes, shared by all responses: videos are served
+    /// from memory maps of their files, kept for the next request while this allows; with many
+    /// connections each waits its turn instead of each holding its own read-ahead.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub read_budget_mib: u64,
 

@@ -12,6 +12,8 @@ pub mod error;
 pub mod fuzzing;
 pub mod leftovers;
 pub mod linger;
+pub mod local_videos;
+pub mod mapped;
 pub mod metadata;
 pub mod metrics;
 pub mod pending;

@@ -20,14 +20,14 @@ pub struct ReadBudget {
 
 /// A piece's share of the budget, given back when the piece's bytes are dropped (once hyper
 /// has written them).
-struct Held {
-    bytes: Bytes,
+struct Held<T> {
+    bytes: T,
     _share: OwnedSemaphorePermit,
 }
 
-impl AsRef<[u8]> for Held {
+impl<T: AsRef<[u8]>> AsRef<[u8]> for Held<T> {
     fn as_ref(&self) -> &[u8] {
-        &self.bytes
+        self.bytes.as_ref()
     }
 }
 
@@ -42,15 +42,28 @@ impl ReadBudget {
 
     /// Waits until `len` bytes of the budget are free, and holds them.
     pub async fn reserve(&self, len: u64) -> Reservation {
-        // A piece larger than the whole budget takes all of it rather than waiting forever.
-        let units = len.div_ceil(UNIT).clamp(1, self.total_units as u64) as u32;
         let share = self
             .units
             .clone()
-            .acquire_many_owned(units)
+            .acquire_many_owned(self.units_of(len))
             .await
             .expect("the budget is never closed");
         Reservation { share }
+    }
+
+    /// Holds `len` bytes of the budget if they are free now.
+    pub fn try_reserve(&self, len: u64) -> Option<Reservation> {
+        let share = self
+            .units
+            .clone()
+            .try_acquire_many_owned(self.units_of(len))
+            .ok()?;
+        Some(Reservation { share })
+    }
+
+    fn units_of(&self, len: u64) -> u32 {
+        // A piece larger than the whole budget takes all of it rather than waiting forever.
+        len.div_ceil(UNIT).clamp(1, self.total_units as u64) as u32
     }
 
     /// Bytes of the budget held by pieces now.
@@ -65,8 +78,9 @@ pub struct Reservation {
 }
 
 impl Reservation {
-    /// The piece read: its bytes keep the reservation until they are dropped.
-    pub fn hold(self, bytes: Bytes) -> Bytes {
+    /// The piece read (any owner of bytes: a buffer, a mapping): its bytes keep the
+    /// reservation until they are dropped.
+    pub fn hold<T: AsRef<[u8]> + Send + 'static>(self, bytes: T) -> Bytes {
         Bytes::from_owner(Held {
             bytes,
             _share: self.share,

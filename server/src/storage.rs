@@ -27,16 +27,11 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Args;
 use crate::error::{ApiError, StoreStalled};
+use crate::local_videos::LocalVideos;
 pub use crate::pending::PendingVideo;
 use crate::read_budget::ReadBudget;
 use crate::routes::BoxError;
 use crate::stall;
-
-/// Bytes per local-disk read when streaming a video: large pieces read far faster than the
-/// file store's 8 KiB stream chunks (see NOTES.md), and two are fetched ahead. S3 instead
-/// streams a response's bytes from one ranged GET (see [`Storage::video_pieces`]).
-const READ_PIECE: u64 = 1 << 20;
-const READS_AHEAD: usize = 2;
 
 /// Bytes per multipart part when uploading, and parts in flight at once: together they bound
 /// an upload's memory to about 3 parts. S3 needs ≥ 5 MiB for all but the last part; the local
@@ -101,10 +96,10 @@ pub struct VideoRecord {
 }
 
 /// Where the objects live; the two differ in what a request costs and what an object keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
-    /// Reads are cheap system calls; files keep no Content-Type or Cache-Control.
-    LocalDisk,
+    /// Reads are cheap system calls (videos are served from memory maps of their files,
+    /// found through the store); files keep no Content-Type or Cache-Control.
+    LocalDisk(Arc<LocalFileSystem>),
     /// Every request is a round trip; objects keep their Content-Type and Cache-Control, so S3
     /// and CloudFront serve them correctly without this server.
     S3,
@@ -120,8 +115,8 @@ pub struct Storage {
     commits: TaskTracker,
     /// `--store-timeout`: the longest one store step may take.
     timeout: Duration,
-    /// Memory for local-disk pieces read ahead of the network, for all responses together.
-    read_budget: ReadBudget,
+    /// Local videos as memory maps, within one read budget for all responses together.
+    local_videos: LocalVideos,
 }
 
 /// Runs one store step, giving up with [`ApiError::StoreTimeout`] after `timeout`.
@@ -173,25 +168,26 @@ impl Storage {
                     .with_context(|| format!("resolving the data directory {}", dir.display()))?;
                 let store = LocalFileSystem::new_with_prefix(&dir)
                     .with_context(|| format!("opening the data directory {}", dir.display()))?;
+                let store = Arc::new(store);
                 (
-                    Arc::new(store),
-                    Backend::LocalDisk,
+                    store.clone(),
+                    Backend::LocalDisk(store),
                     dir.display().to_string(),
                 )
             }
         };
         Ok(Self {
             store,
-            backend,
             upload_part: match backend {
                 Backend::S3 => S3_UPLOAD_PART,
-                Backend::LocalDisk => LOCAL_UPLOAD_PART,
+                Backend::LocalDisk(_) => LOCAL_UPLOAD_PART,
             },
+            backend,
             description,
             records: Mutex::new(HashMap::new()),
             commits: TaskTracker::new(),
             timeout,
-            read_budget: ReadBudget::new(args.read_budget_mib << 20),
+            local_videos: LocalVideos::new(ReadBudget::new(args.read_budget_mib << 20)),
         })
     }
 
@@ -318,47 +314,41 @@ impl Storage {
         &self,
         key: &str,
         range: Range<u64>,
-    ) -> BoxStream<'static, object_store::Result<Bytes>> {
-        let store = self.store.clone();
+    ) -> BoxStream<'static, Result<Bytes, BoxError>> {
         let key = Path::from(key);
-        match self.backend {
-            // Each S3 request costs a round trip and one object's response streams at the
-            // connection's speed: a whole response is one ranged GET, not one per piece.
-            Backend::S3 => stream::once(async move {
-                let options = GetOptions {
-                    range: Some(range.into()),
-                    ..Default::default()
-                };
-                store
-                    .get_opts(&key, options)
-                    .await
-                    .map(GetResult::into_stream)
-            })
-            .try_flatten()
-            .boxed(),
-            // A file's stream comes in 8 KiB chunks; 1 MiB reads are many times faster. Each
-            // piece waits for its share of the process's read budget before it is read.
-            Backend::LocalDisk => {
-                let budget = self.read_budget.clone();
-                let starts = (range.start..range.end).step_by(READ_PIECE as usize);
-                stream::iter(starts)
-                    .map(move |start| {
-                        let (store, key, budget) = (store.clone(), key.clone(), budget.clone());
-                        let end = (start + READ_PIECE).min(range.end);
-                        async move {
-                            let reservation = budget.reserve(end - start).await;
-                            let piece = store.get_range(&key, start..end).await?;
-                            Ok(reservation.hold(piece))
-                        }
-                    })
-                    .buffered(READS_AHEAD)
-                    .boxed()
+        match &self.backend {
+            Backend::S3 => {
+                // Each S3 request costs a round trip and one object's response streams at the
+                // connection's speed: a whole response is one ranged GET, not one per piece.
+                let store = self.store.clone();
+                stream::once(async move {
+                    let options = GetOptions {
+                        range: Some(range.into()),
+                        ..Default::default()
+                    };
+                    store
+                        .get_opts(&key, options)
+                        .await
+                        .map(GetResult::into_stream)
+                })
+                .try_flatten()
+                .map_err(BoxError::from)
+                .boxed()
             }
+            // Pieces are slices of mapped windows of the file, within the read budget.
+            Backend::LocalDisk(local) => match local.path_to_filesystem(&key) {
+                Ok(path) => self
+                    .local_videos
+                    .pieces(&path, range)
+                    .map_err(BoxError::from)
+                    .boxed(),
+                Err(error) => stream::once(async { Err(error.into()) }).boxed(),
+            },
         }
     }
 
     fn attributes(&self, content_type: &str, cache_control: &str) -> Attributes {
-        if self.backend == Backend::LocalDisk {
+        if matches!(self.backend, Backend::LocalDisk(_)) {
             return Attributes::new();
         }
         Attributes::from_iter([
