@@ -4,12 +4,10 @@
 
 mod exporter_support;
 
-use std::io::Write;
-use std::process::Stdio;
 use std::time::Duration;
 
 use cdnprobe::lab::fixture::{FixtureConfig, FixtureServer};
-use exporter_support::{Exporter, get, promtool, run_exporter_to_end};
+use exporter_support::{Exporter, check_metrics, get, run_exporter_to_end};
 
 /// An exporter with one target that is never scheduled (`interval = "0s"`): every connection
 /// the fixture sees comes from `/probe`.
@@ -104,26 +102,7 @@ async fn metrics_text_passes_promtool_check_metrics() {
         text.contains("cdnprobe_phase_duration_seconds_bucket"),
         "{text}"
     );
-    let mut check = promtool()
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool runs");
-    check
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let output = check.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "promtool check metrics:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    check_metrics(&text);
 }
 
 #[test]

@@ -15,6 +15,7 @@ pub mod plan;
 pub mod playback;
 pub mod probes;
 pub mod scheduler;
+pub mod tls;
 pub mod web;
 
 use std::process::ExitCode;

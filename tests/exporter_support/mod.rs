@@ -2,7 +2,7 @@
 //! real Prometheus server (Debian's `prometheus`), and HTTP GETs over loopback.
 #![allow(dead_code)] // each test binary uses a different subset
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -136,6 +136,30 @@ fn client() -> reqwest::Client {
 /// `promtool` from Debian's `prometheus` package.
 pub fn promtool() -> Command {
     Command::new(tool("promtool"))
+}
+
+/// Panics with promtool's complaint unless `text` passes `promtool check metrics`.
+pub fn check_metrics(text: &str) {
+    let mut check = promtool()
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = check.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool check metrics:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn tool(name: &str) -> PathBuf {
