@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
@@ -107,6 +107,10 @@ pub struct ExporterMetrics {
     last_sample: Family<TargetLabels, FloatGauge>,
     certificates: CertificateMetrics,
     playback: PlaybackMetrics,
+    /// Counts the samples and sessions recorded, so an encoding knows whether it is current.
+    generation: AtomicU64,
+    /// The length of the last encoding.
+    encoded_len: AtomicUsize,
 }
 
 impl ExporterMetrics {
@@ -177,6 +181,8 @@ impl ExporterMetrics {
             last_sample,
             certificates,
             playback: playback_metrics,
+            generation: AtomicU64::new(0),
+            encoded_len: AtomicUsize::new(0),
         };
         metrics.create_every_series();
         for labels in playback.iter().filter_map(|&i| metrics.targets.get(i)) {
@@ -243,6 +249,8 @@ impl ExporterMetrics {
                 }
             }
         }
+        // After the values: an encoding that read this generation missed nothing before it.
+        self.generation.fetch_add(1, Ordering::Release);
     }
 
     /// Counts one finished playback session of target `index`.
@@ -252,14 +260,23 @@ impl ExporterMetrics {
             self.last_sample
                 .get_or_create(labels)
                 .set(ended_unix_seconds);
+            self.generation.fetch_add(1, Ordering::Release);
         }
+    }
+
+    /// Changes with every sample or session recorded.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The OpenMetrics text exposition (ends with `# EOF`).
     pub fn encode(&self) -> String {
-        let mut text = String::with_capacity(64 * 1024);
+        // The series are fixed by the config, so the last size is the next one, near enough.
+        let expected = self.encoded_len.load(Ordering::Relaxed);
+        let mut text = String::with_capacity(expected + expected / 8 + 1024);
         prometheus_client::encoding::text::encode(&mut text, &self.registry)
             .expect("writing to a String cannot fail");
+        self.encoded_len.store(text.len(), Ordering::Relaxed);
         text
     }
 }

@@ -2,12 +2,15 @@
 //! Prometheus (`/metrics`), one probe per scrape for blackbox-style setups (`/probe`), and
 //! `/healthz`.
 //!
-//! Two threads, each with a current-thread runtime: probes run on the main thread (as in
-//! `run`, one thread keeps a phase's time free of hand-offs between workers), and the
-//! endpoints on their own, so encoding a scrape never lands inside a timed phase.
+//! Three threads: probes run on the main thread's current-thread runtime (as in `run`, one
+//! thread keeps a phase's time free of hand-offs between workers); the endpoints on their own
+//! runtime and thread, so serving a scrape never lands inside a timed phase; and the encoder
+//! (`encoder.rs`), which prepares `/metrics`' body ahead of the scrapes, so that a scrape
+//! does not wait for the encoding of every series.
 
 pub mod blackbox;
 pub mod cadence;
+pub mod encoder;
 pub mod endpoints;
 pub mod exposition;
 pub mod metrics;
@@ -25,6 +28,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::watch;
 
+use self::encoder::Encoder;
 use self::endpoints::Endpoints;
 use self::metrics::ExporterMetrics;
 pub use self::plan::ExporterArgs;
@@ -69,8 +73,17 @@ pub fn execute(args: ExporterArgs) -> anyhow::Result<ExitCode> {
     ));
     let (stop, stopped) = watch::channel(false);
 
+    let encoder = Arc::new(Encoder::new(metrics.clone()));
+    let (stop_encoder, encoder_stopped) = std::sync::mpsc::channel::<()>();
+    let encoding = {
+        let encoder = encoder.clone();
+        std::thread::Builder::new()
+            .name("encoder".into())
+            .spawn(move || encoder.run(encoder_stopped))
+            .context("starting the encoder's thread")?
+    };
     let endpoints = Arc::new(Endpoints {
-        metrics: metrics.clone(),
+        encoder,
         probes: probes.clone(),
     });
     let mut server_stopped = stopped.clone();
@@ -127,6 +140,10 @@ pub fn execute(args: ExporterArgs) -> anyhow::Result<ExitCode> {
     server
         .join()
         .map_err(|_| anyhow::anyhow!("the endpoints' thread panicked"))??;
+    drop(stop_encoder);
+    encoding
+        .join()
+        .map_err(|_| anyhow::anyhow!("the encoder's thread panicked"))?;
     eprintln!("cdnprobe exporter: stopped");
     Ok(not_stored.unwrap_or(ExitCode::SUCCESS))
 }

@@ -262,12 +262,13 @@ impl Prometheus {
             .collect()
     }
 
-    /// Polls `promql` until it returns a series, for at most `limit`.
+    /// Polls `promql` until it returns a series whose value is a number, for at most `limit`
+    /// (a rule over rates gives NaN until its inputs have samples in the window).
     pub async fn wait_for(&self, promql: &str, limit: Duration) -> Vec<(serde_json::Value, f64)> {
         let deadline = Instant::now() + limit;
         loop {
             let found = self.query(promql).await;
-            if !found.is_empty() || Instant::now() > deadline {
+            if found.iter().any(|(_, value)| !value.is_nan()) || Instant::now() > deadline {
                 return found;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
