@@ -7,7 +7,7 @@ mod exporter_support;
 use std::time::Duration;
 
 use cdnprobe::lab::fixture::{FixtureConfig, FixtureServer};
-use exporter_support::{Exporter, check_metrics, get, run_exporter_to_end};
+use exporter_support::{Exporter, check_metrics, config_file, get, run_exporter_to_end};
 
 /// An exporter with one target that is never scheduled (`interval = "0s"`): every connection
 /// the fixture sees comes from `/probe`.
@@ -15,16 +15,10 @@ async fn on_demand_only() -> (FixtureServer, Exporter, tempfile::TempDir) {
     let server = FixtureServer::start(FixtureConfig::default())
         .await
         .expect("fixture starts");
-    let dir = tempfile::tempdir().expect("scratch directory");
-    let config = dir.path().join("probe.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[target]]\nlabel = \"edge\"\nrole = \"candidate\"\ninterval = \"0s\"\nurl = \"{}\"\n",
-            server.url("/v.mp4?header=X-Cache:HIT")
-        ),
-    )
-    .unwrap();
+    let (dir, config) = config_file(&format!(
+        "[[target]]\nlabel = \"edge\"\nrole = \"candidate\"\ninterval = \"0s\"\nurl = \"{}\"\n",
+        server.url("/v.mp4?header=X-Cache:HIT")
+    ));
     let exporter = Exporter::start(&[
         "--config",
         config.to_str().unwrap(),

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod plan;
 pub mod playback;
 pub mod probes;
+pub mod rows;
 pub mod scheduler;
 pub mod tls;
 pub mod web;
@@ -34,6 +35,7 @@ use self::metrics::ExporterMetrics;
 pub use self::plan::ExporterArgs;
 use self::plan::ExporterPlan;
 use self::probes::Probes;
+use self::rows::Rows;
 use crate::usage_error;
 
 pub fn execute(args: ExporterArgs) -> anyhow::Result<ExitCode> {
@@ -54,7 +56,7 @@ pub fn execute(args: ExporterArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{warning}");
     }
     let mut rows = match &plan.out {
-        Some(path) => Some(plan::open_rows(path, &sink)?),
+        Some(path) => Some(Rows::open(path, &sink, plan.out_every)?),
         None => None,
     };
 
@@ -111,10 +113,7 @@ pub fn execute(args: ExporterArgs) -> anyhow::Result<ExitCode> {
         let (sender, writer) = match rows.take() {
             Some(rows) => {
                 let (sender, receiver) = tokio::sync::mpsc::channel(4096);
-                (
-                    Some(sender),
-                    Some(tokio::spawn(plan::write_rows(rows, receiver))),
-                )
+                (Some(sender), Some(tokio::spawn(rows.write_all(receiver))))
             }
             None => (None, None),
         };

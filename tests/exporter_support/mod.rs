@@ -21,9 +21,15 @@ impl Exporter {
     /// Starts the exporter with `args` (which should include `--listen 127.0.0.1:0`) and waits
     /// for the line naming the address it listens on.
     pub fn start(args: &[&str]) -> Exporter {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cdnprobe"))
-            .arg("exporter")
-            .args(args)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cdnprobe"));
+        command.arg("exporter").args(args);
+        Self::from_command(command)
+    }
+
+    /// [`Exporter::start`] for a `cdnprobe exporter …` command prepared by the caller (its
+    /// environment, its working directory).
+    pub fn from_command(mut command: Command) -> Exporter {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -108,6 +114,14 @@ pub fn run_exporter_to_end(args: &[&str]) -> (ExitStatus, String) {
         output.status,
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// A scratch directory holding a `probe.toml` of `toml`: (the directory, the file's path).
+pub fn config_file(toml: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("scratch directory");
+    let config = dir.path().join("probe.toml");
+    std::fs::write(&config, toml).expect("probe.toml written");
+    (dir, config)
 }
 
 /// A free TCP port on 127.0.0.1 (for programs that cannot report the one they bound).
