@@ -4,12 +4,10 @@
 
 mod exporter_support;
 
-use std::io::Write;
-use std::process::Stdio;
 use std::time::Duration;
 
 use cdnprobe::lab::fixture::{FixtureConfig, FixtureServer};
-use exporter_support::{Exporter, get, promtool, run_exporter_to_end};
+use exporter_support::{Exporter, check_metrics, config_file, get, run_exporter_to_end};
 
 /// An exporter with one target that is never scheduled (`interval = "0s"`): every connection
 /// the fixture sees comes from `/probe`.
@@ -17,16 +15,10 @@ async fn on_demand_only() -> (FixtureServer, Exporter, tempfile::TempDir) {
     let server = FixtureServer::start(FixtureConfig::default())
         .await
         .expect("fixture starts");
-    let dir = tempfile::tempdir().expect("scratch directory");
-    let config = dir.path().join("probe.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[target]]\nlabel = \"edge\"\nrole = \"candidate\"\ninterval = \"0s\"\nurl = \"{}\"\n",
-            server.url("/v.mp4?header=X-Cache:HIT")
-        ),
-    )
-    .unwrap();
+    let (dir, config) = config_file(&format!(
+        "[[target]]\nlabel = \"edge\"\nrole = \"candidate\"\ninterval = \"0s\"\nurl = \"{}\"\n",
+        server.url("/v.mp4?header=X-Cache:HIT")
+    ));
     let exporter = Exporter::start(&[
         "--config",
         config.to_str().unwrap(),
@@ -104,26 +96,7 @@ async fn metrics_text_passes_promtool_check_metrics() {
         text.contains("cdnprobe_phase_duration_seconds_bucket"),
         "{text}"
     );
-    let mut check = promtool()
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool runs");
-    check
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let output = check.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "promtool check metrics:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    check_metrics(&text);
 }
 
 #[test]

@@ -4,23 +4,29 @@
 //! The blackbox exporter's `http` prober names its phases `resolve`, `connect`, `tls`,
 //! `processing` (request sent → first response byte) and `transfer` (the body); they are
 //! cdnprobe's `dns`, `connect`, `tls`, `ttfb` and `download`. Like the blackbox exporter, every
-//! phase is present, at 0 when it was not performed.
+//! phase is present, at 0 when it was not performed; and like it, `probe_ssl_earliest_cert_expiry`
+//! and `probe_tls_version_info` are there only when the probe completed a TLS handshake. The
+//! expiry is the leaf certificate's (the blackbox exporter takes the earliest of every
+//! certificate the server sent; a leaf issued within its CA's validity is that earliest).
 
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
+use super::metrics::FloatGauge;
+use super::tls;
 use crate::sample::{CacheStatus, Sample};
-
-type FloatGauge = Gauge<f64, AtomicU64>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct PhaseLabel {
     phase: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct VersionLabel {
+    version: &'static str,
 }
 
 /// The blackbox phase names, each with the sample's duration in ms.
@@ -89,6 +95,23 @@ pub fn render(sample: &Sample, duration: Duration) -> String {
         "Indicates if SSL was used for the final redirect",
         bool_value(sample.tls_ms.is_some() && sample.status.is_some()),
     );
+    if let Some(expiry) = tls::expiry_seconds(sample) {
+        gauge(
+            &mut registry,
+            "probe_ssl_earliest_cert_expiry",
+            "Returns earliest SSL cert expiry in unixtime",
+            expiry,
+        );
+    }
+    if let Some(version) = tls::version_name(sample) {
+        let info = Family::<VersionLabel, FloatGauge>::default();
+        info.get_or_create(&VersionLabel { version }).set(1.0);
+        registry.register(
+            "probe_tls_version_info",
+            "Contains the TLS version used",
+            info,
+        );
+    }
     gauge(
         &mut registry,
         "probe_http_uncompressed_body_length",
@@ -160,5 +183,34 @@ mod tests {
             "{text}"
         );
         assert!(text.lines().any(|l| l == "probe_http_ssl 0.0"), "{text}");
+    }
+
+    #[test]
+    fn tls_facts_appear_only_for_a_probe_that_completed_a_handshake() {
+        let https = Sample {
+            status: Some(200),
+            tls_ms: Some(2.0),
+            tls_version: "1.3".into(),
+            cert_expires_at: "2031-05-18T12:00:00Z".into(),
+            ..Sample::default()
+        };
+        let text = render(&https, Duration::from_millis(5));
+        for line in [
+            "probe_ssl_earliest_cert_expiry 1936872000.0",
+            r#"probe_tls_version_info{version="TLS 1.3"} 1.0"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line}\n{text}");
+        }
+        let plain = render(
+            &Sample {
+                status: Some(200),
+                ..Sample::default()
+            },
+            Duration::from_millis(5),
+        );
+        assert!(
+            !plain.contains("probe_ssl_") && !plain.contains("probe_tls_"),
+            "{plain}"
+        );
     }
 }

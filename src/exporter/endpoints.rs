@@ -16,8 +16,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use super::blackbox;
+use super::encoder::Encoder;
 use super::exposition::{self, CLASSIC, OPENMETRICS};
-use super::metrics::ExporterMetrics;
 use super::probes::Probes;
 
 /// How long open scrapes may take to finish after shutdown was asked for.
@@ -25,7 +25,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// What the endpoints read.
 pub struct Endpoints {
-    pub metrics: Arc<ExporterMetrics>,
+    /// The `/metrics` bodies.
+    pub encoder: Arc<Encoder>,
     pub probes: Arc<Probes>,
 }
 
@@ -81,7 +82,11 @@ async fn handle(endpoints: &Endpoints, request: Request<Incoming>) -> Response<F
     let accept = request.headers().get(header::ACCEPT);
     let openmetrics = exposition::wants_openmetrics(accept.and_then(|v| v.to_str().ok()));
     match request.uri().path() {
-        "/metrics" => exposed(openmetrics, endpoints.metrics.encode()),
+        "/metrics" => respond(
+            StatusCode::OK,
+            content_type(openmetrics),
+            endpoints.encoder.scrape(openmetrics),
+        ),
         "/probe" => probe(endpoints, request.uri().query().unwrap_or(""), openmetrics).await,
         "/healthz" => text(StatusCode::OK, "ok\n"),
         "/" => text(StatusCode::OK, INDEX),
@@ -128,19 +133,28 @@ async fn probe(endpoints: &Endpoints, query: &str, openmetrics: bool) -> Respons
 
 /// An OpenMetrics exposition in the format the client asked for.
 fn exposed(openmetrics: bool, text: String) -> Response<Full<Bytes>> {
-    if openmetrics {
-        respond(StatusCode::OK, OPENMETRICS, text)
+    let body = if openmetrics {
+        text
     } else {
-        respond(StatusCode::OK, CLASSIC, exposition::classic(&text))
-    }
+        exposition::classic(&text)
+    };
+    respond(StatusCode::OK, content_type(openmetrics), Bytes::from(body))
+}
+
+fn content_type(openmetrics: bool) -> &'static str {
+    if openmetrics { OPENMETRICS } else { CLASSIC }
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
-    respond(status, "text/plain; charset=utf-8", body.to_string())
+    respond(
+        status,
+        "text/plain; charset=utf-8",
+        Bytes::from_static(body.as_bytes()),
+    )
 }
 
-fn respond(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+fn respond(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

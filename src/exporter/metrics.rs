@@ -3,11 +3,12 @@
 //! Every label value comes from the configuration (the target's label and role, `--region`)
 //! or from a fixed set (phase, result, cache state), never from a response or a URL, so the
 //! number of series is fixed by the config file: every series exists from the start (at zero),
-//! and nothing a server answers can add one.
+//! and nothing a server answers can add one. The one exception is the certificate expiry
+//! (`tls.rs`), which appears with a target's first certificate: a zero would read as expired.
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
@@ -17,6 +18,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::playback::PlaybackMetrics;
+use super::tls::CertificateMetrics;
 use crate::play::record::PlaybackRow;
 use crate::sample::{CacheStatus, ErrorClass, Sample};
 use crate::schedule::config::Role;
@@ -92,7 +94,7 @@ struct CacheLabels {
     cache: &'static str,
 }
 
-type FloatGauge = Gauge<f64, AtomicU64>;
+pub type FloatGauge = Gauge<f64, AtomicU64>;
 
 /// The registry and handles to its families. Cheap to share: the families are `Arc`s inside.
 pub struct ExporterMetrics {
@@ -103,7 +105,12 @@ pub struct ExporterMetrics {
     cache_responses: Family<CacheLabels, Counter>,
     response_bytes: Family<TargetLabels, Counter>,
     last_sample: Family<TargetLabels, FloatGauge>,
+    certificates: CertificateMetrics,
     playback: PlaybackMetrics,
+    /// Counts the samples and sessions recorded, so an encoding knows whether it is current.
+    generation: AtomicU64,
+    /// The length of the last encoding.
+    encoded_len: AtomicUsize,
 }
 
 impl ExporterMetrics {
@@ -162,6 +169,7 @@ impl ExporterMetrics {
             "The cdnprobe version serving these metrics",
             build_info,
         );
+        let certificates = CertificateMetrics::register(&mut registry);
         let playback_metrics = PlaybackMetrics::register(&mut registry);
         let metrics = Self {
             registry,
@@ -171,7 +179,10 @@ impl ExporterMetrics {
             cache_responses,
             response_bytes,
             last_sample,
+            certificates,
             playback: playback_metrics,
+            generation: AtomicU64::new(0),
+            encoded_len: AtomicUsize::new(0),
         };
         metrics.create_every_series();
         for labels in playback.iter().filter_map(|&i| metrics.targets.get(i)) {
@@ -223,6 +234,7 @@ impl ExporterMetrics {
         self.last_sample
             .get_or_create(labels)
             .set(ended_unix_seconds);
+        self.certificates.record(labels, sample);
         if sample.status.is_some() {
             self.cache_responses
                 .get_or_create(&cache_labels(labels, sample.cache))
@@ -237,6 +249,8 @@ impl ExporterMetrics {
                 }
             }
         }
+        // After the values: an encoding that read this generation missed nothing before it.
+        self.generation.fetch_add(1, Ordering::Release);
     }
 
     /// Counts one finished playback session of target `index`.
@@ -246,14 +260,23 @@ impl ExporterMetrics {
             self.last_sample
                 .get_or_create(labels)
                 .set(ended_unix_seconds);
+            self.generation.fetch_add(1, Ordering::Release);
         }
+    }
+
+    /// Changes with every sample or session recorded.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The OpenMetrics text exposition (ends with `# EOF`).
     pub fn encode(&self) -> String {
-        let mut text = String::with_capacity(64 * 1024);
+        // The series are fixed by the config, so the last size is the next one, near enough.
+        let expected = self.encoded_len.load(Ordering::Relaxed);
+        let mut text = String::with_capacity(expected + expected / 8 + 1024);
         prometheus_client::encoding::text::encode(&mut text, &self.registry)
             .expect("writing to a String cannot fail");
+        self.encoded_len.store(text.len(), Ordering::Relaxed);
         text
     }
 }
@@ -300,123 +323,4 @@ fn cache_labels(labels: &TargetLabels, cache: CacheStatus) -> CacheLabels {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn metrics() -> ExporterMetrics {
-        ExporterMetrics::new(
-            "eu",
-            [TargetLabels {
-                target: Arc::new("cdn".into()),
-                role: Role::Candidate,
-            }],
-            &[],
-        )
-    }
-
-    #[test]
-    fn every_result_is_an_error_class_name_or_ok() {
-        let classes = [
-            ErrorClass::Dns,
-            ErrorClass::Connect,
-            ErrorClass::Tls,
-            ErrorClass::Timeout,
-            ErrorClass::Reset,
-            ErrorClass::Truncated,
-            ErrorClass::Protocol,
-            ErrorClass::HttpStatus,
-            ErrorClass::Media,
-        ];
-        for class in classes {
-            // The CSV's error column and the metric's result label say the same word.
-            let csv = serde_json::to_value(class).unwrap();
-            assert_eq!(csv.as_str(), Some(result_name(Some(class))));
-            assert!(RESULTS.contains(&result_name(Some(class))));
-        }
-    }
-
-    /// The value of the series `name` carrying every label of `labels` (in any order).
-    fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-        text.lines().find_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            let (series_name, rest) = series.split_once('{').unwrap_or((series, ""));
-            let all = labels
-                .iter()
-                .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
-            (series_name == name && all).then(|| value.parse().ok())?
-        })
-    }
-
-    #[test]
-    fn a_successful_sample_lands_in_its_phase_buckets_and_counters() {
-        let metrics = metrics();
-        let sample = Sample {
-            status: Some(200),
-            bytes: 1000,
-            ttfb_ms: Some(12.0),
-            total_ms: Some(40.0),
-            cache: CacheStatus::Hit,
-            ..Sample::default()
-        };
-        metrics.record(0, &sample, 1_700_000_000.5);
-        let text = metrics.encode();
-        let cdn = [("region", "eu"), ("target", "cdn"), ("role", "candidate")];
-        let with = |extra: &[(&'static str, &'static str)]| [&cdn[..], extra].concat();
-        let ok = with(&[("result", "ok")]);
-        assert_eq!(
-            value(&text, "cdnprobe_samples_total", &ok),
-            Some(1.0),
-            "{text}"
-        );
-        let hit = with(&[("cache", "hit")]);
-        assert_eq!(
-            value(&text, "cdnprobe_cache_responses_total", &hit),
-            Some(1.0)
-        );
-        assert_eq!(
-            value(&text, "cdnprobe_response_bytes_total", &cdn),
-            Some(1000.0)
-        );
-        let bucket = "cdnprobe_phase_duration_seconds_bucket";
-        let above = with(&[("phase", "ttfb"), ("le", "0.015")]);
-        assert_eq!(value(&text, bucket, &above), Some(1.0));
-        let below = with(&[("phase", "ttfb"), ("le", "0.01")]);
-        assert_eq!(value(&text, bucket, &below), Some(0.0));
-        let last = "cdnprobe_last_sample_timestamp_seconds";
-        assert_eq!(value(&text, last, &cdn), Some(1_700_000_000.5));
-        let version = [("version", env!("CARGO_PKG_VERSION")), ("region", "eu")];
-        assert_eq!(value(&text, "cdnprobe_build_info", &version), Some(1.0));
-    }
-
-    #[test]
-    fn a_failed_sample_counts_its_class_and_observes_no_phase() {
-        let metrics = metrics();
-        let failed = Sample {
-            status: Some(500),
-            ttfb_ms: Some(3.0),
-            error: Some(ErrorClass::HttpStatus),
-            ..Sample::default()
-        };
-        metrics.record(0, &failed, 1.0);
-        let text = metrics.encode();
-        let failed = [("result", "http_status"), ("target", "cdn")];
-        assert_eq!(value(&text, "cdnprobe_samples_total", &failed), Some(1.0));
-        let ttfb = [("phase", "ttfb"), ("target", "cdn")];
-        let count = "cdnprobe_phase_duration_seconds_count";
-        assert_eq!(value(&text, count, &ttfb), Some(0.0), "{text}");
-        // A 500 is still a response with a cache state.
-        let unknown = [("cache", "unknown"), ("target", "cdn")];
-        assert_eq!(
-            value(&text, "cdnprobe_cache_responses_total", &unknown),
-            Some(1.0)
-        );
-    }
-
-    #[test]
-    fn series_are_fixed_by_the_config_before_any_probe() {
-        let text = metrics().encode();
-        let series = text.lines().filter(|l| !l.starts_with('#')).count();
-        // 6 phases × (31 buckets + sum + count) + 10 results + 4 cache states + bytes + build info.
-        assert_eq!(series, 6 * 33 + RESULTS.len() + 4 + 1 + 1, "{text}");
-    }
-}
+mod tests;

@@ -2,19 +2,24 @@
 //! Prometheus (`/metrics`), one probe per scrape for blackbox-style setups (`/probe`), and
 //! `/healthz`.
 //!
-//! Two threads, each with a current-thread runtime: probes run on the main thread (as in
-//! `run`, one thread keeps a phase's time free of hand-offs between workers), and the
-//! endpoints on their own, so encoding a scrape never lands inside a timed phase.
+//! Three threads: probes run on the main thread's current-thread runtime (as in `run`, one
+//! thread keeps a phase's time free of hand-offs between workers); the endpoints on their own
+//! runtime and thread, so serving a scrape never lands inside a timed phase; and the encoder
+//! (`encoder.rs`), which prepares `/metrics`' body ahead of the scrapes, so that a scrape
+//! does not wait for the encoding of every series.
 
 pub mod blackbox;
 pub mod cadence;
+pub mod encoder;
 pub mod endpoints;
 pub mod exposition;
 pub mod metrics;
 pub mod plan;
 pub mod playback;
 pub mod probes;
+pub mod rows;
 pub mod scheduler;
+pub mod tls;
 pub mod web;
 
 use std::process::ExitCode;
@@ -24,11 +29,13 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::watch;
 
+use self::encoder::Encoder;
 use self::endpoints::Endpoints;
 use self::metrics::ExporterMetrics;
 pub use self::plan::ExporterArgs;
 use self::plan::ExporterPlan;
 use self::probes::Probes;
+use self::rows::Rows;
 use crate::usage_error;
 
 pub fn execute(args: ExporterArgs) -> anyhow::Result<ExitCode> {
@@ -49,7 +56,7 @@ pub fn execute(args: ExporterArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{warning}");
     }
     let mut rows = match &plan.out {
-        Some(path) => Some(plan::open_rows(path, &sink)?),
+        Some(path) => Some(Rows::open(path, &sink, plan.out_every)?),
         None => None,
     };
 
@@ -68,8 +75,17 @@ pub fn execute(args: ExporterArgs) -> anyhow::Result<ExitCode> {
     ));
     let (stop, stopped) = watch::channel(false);
 
+    let encoder = Arc::new(Encoder::new(metrics.clone()));
+    let (stop_encoder, encoder_stopped) = std::sync::mpsc::channel::<()>();
+    let encoding = {
+        let encoder = encoder.clone();
+        std::thread::Builder::new()
+            .name("encoder".into())
+            .spawn(move || encoder.run(encoder_stopped))
+            .context("starting the encoder's thread")?
+    };
     let endpoints = Arc::new(Endpoints {
-        metrics: metrics.clone(),
+        encoder,
         probes: probes.clone(),
     });
     let mut server_stopped = stopped.clone();
@@ -97,10 +113,7 @@ pub fn execute(args: ExporterArgs) -> anyhow::Result<ExitCode> {
         let (sender, writer) = match rows.take() {
             Some(rows) => {
                 let (sender, receiver) = tokio::sync::mpsc::channel(4096);
-                (
-                    Some(sender),
-                    Some(tokio::spawn(plan::write_rows(rows, receiver))),
-                )
+                (Some(sender), Some(tokio::spawn(rows.write_all(receiver))))
             }
             None => (None, None),
         };
@@ -126,6 +139,10 @@ pub fn execute(args: ExporterArgs) -> anyhow::Result<ExitCode> {
     server
         .join()
         .map_err(|_| anyhow::anyhow!("the endpoints' thread panicked"))??;
+    drop(stop_encoder);
+    encoding
+        .join()
+        .map_err(|_| anyhow::anyhow!("the encoder's thread panicked"))?;
     eprintln!("cdnprobe exporter: stopped");
     Ok(not_stored.unwrap_or(ExitCode::SUCCESS))
 }

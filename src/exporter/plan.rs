@@ -4,12 +4,10 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderMap;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::cadence::Cadence;
@@ -21,10 +19,8 @@ use crate::play::model::ModelSettings;
 use crate::play::mp4::DEFAULT_MAX_MOOV_BYTES;
 use crate::play::session::{SeekTo, SessionSettings};
 use crate::probe::Prober;
-use crate::sample::Sample;
 use crate::schedule::config::{ConfigTarget, HumanDuration, Role};
 use crate::schedule::{ConfigFile, Plan, ProbeArgs, Target};
-use crate::sink::{Sink, SinkArgs};
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
 /// Shorter than `run`'s 30 s: a probe stuck that long would hold a slot for two intervals.
@@ -54,6 +50,9 @@ pub struct ExporterArgs {
     /// Probes running at once, at most [default: 8].
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// With --out to an object store: one object per this much time, starting on the hour (UTC).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "1h")]
+    pub out_every: Duration,
 }
 
 /// When and as what one target is probed.
@@ -73,6 +72,8 @@ pub struct ExporterPlan {
     pub prober: Prober,
     pub region: String,
     pub out: Option<std::path::PathBuf>,
+    /// One object per this much time (`--out` to a store).
+    pub out_every: Duration,
     pub listen: SocketAddr,
     pub concurrency: usize,
     pub dns_warning: Option<String>,
@@ -136,6 +137,9 @@ impl ExporterPlan {
         if concurrency == 0 {
             return Err(UsageError::new("concurrency must be at least 1"));
         }
+        if args.out_every < Duration::from_secs(1) {
+            return Err(UsageError::new("--out-every must be at least 1s"));
+        }
         let scheduled = (0..schedules.len())
             .filter(|&i| !schedules[i].interval.is_zero())
             .collect();
@@ -145,6 +149,7 @@ impl ExporterPlan {
             prober: plan.prober,
             region: plan.region,
             out: plan.out,
+            out_every: args.out_every,
             listen: args.listen,
             concurrency,
             dns_warning: plan.dns_warning,
@@ -245,22 +250,4 @@ fn playback_settings(label: &str, entry: &ConfigTarget) -> Result<SessionSetting
         seek,
         max_moov_bytes: DEFAULT_MAX_MOOV_BYTES,
     })
-}
-
-/// The `--out` sink (a CSV file, a Parquet file or a store), opened before anything starts (a
-/// bad `--out` exits 2 at once).
-pub fn open_rows(path: &Path, args: &SinkArgs) -> anyhow::Result<Sink> {
-    Ok(Sink::open(Some(path), "samples", args)?)
-}
-
-/// Writes every row received, each flushed as it comes, until all senders are gone; then closes
-/// the sink (a spool becomes its objects) and returns the exit status when they were not stored.
-pub async fn write_rows(
-    mut rows: Sink,
-    mut received: mpsc::Receiver<Sample>,
-) -> anyhow::Result<Option<std::process::ExitCode>> {
-    while let Some(sample) = received.recv().await {
-        rows.write(&sample)?;
-    }
-    rows.close().await
 }

@@ -64,12 +64,22 @@ impl TestCa {
 
     /// A server certificate for `names`: DNS names, or IP literals (which become IP SANs).
     pub fn issue(&self, names: &[&str]) -> Result<LeafCert, LabTlsError> {
+        self.issue_with(names, |_| {})
+    }
+
+    /// [`TestCa::issue`], with `adjust` changing the leaf's parameters before it is signed.
+    fn issue_with(
+        &self,
+        names: &[&str],
+        adjust: impl FnOnce(&mut CertificateParams),
+    ) -> Result<LeafCert, LabTlsError> {
         let sans: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let mut params = CertificateParams::new(sans)?;
         if let Some(first) = names.first() {
             params.distinguished_name.push(DnType::CommonName, *first);
         }
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        adjust(&mut params);
         let key = KeyPair::generate()?;
         let leaf = params.signed_by(&key, &self.issuer)?;
         Ok(LeafCert {
@@ -96,13 +106,21 @@ impl TestCa {
         alpn: &[&str],
         versions: &[&'static rustls::SupportedProtocolVersion],
     ) -> Result<Arc<rustls::ServerConfig>, LabTlsError> {
-        let leaf = self.issue(names)?;
-        let mut config = rustls::ServerConfig::builder_with_provider(ring_provider())
-            .with_protocol_versions(versions)?
-            .with_no_client_auth()
-            .with_single_cert(leaf.chain, leaf.key)?;
-        config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
-        Ok(Arc::new(config))
+        leaf_config(self.issue(names)?, alpn, versions)
+    }
+
+    /// [`TestCa::server_config`] whose leaf expires at midnight UTC starting `year-month-day`:
+    /// a known not-after for tests of expiry reporting.
+    pub fn server_config_expiring(
+        &self,
+        names: &[&str],
+        alpn: &[&str],
+        (year, month, day): (i32, u8, u8),
+    ) -> Result<Arc<rustls::ServerConfig>, LabTlsError> {
+        let leaf = self.issue_with(names, |params| {
+            params.not_after = rcgen::date_time_ymd(year, month, day);
+        })?;
+        leaf_config(leaf, alpn, rustls::DEFAULT_VERSIONS)
     }
 
     /// A rustls client configuration that trusts only this CA: for tests and untimed helpers.
@@ -116,6 +134,20 @@ impl TestCa {
         config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
         Ok(Arc::new(config))
     }
+}
+
+/// A rustls server configuration (ring provider) presenting `leaf`.
+fn leaf_config(
+    leaf: LeafCert,
+    alpn: &[&str],
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Result<Arc<rustls::ServerConfig>, LabTlsError> {
+    let mut config = rustls::ServerConfig::builder_with_provider(ring_provider())
+        .with_protocol_versions(versions)?
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain, leaf.key)?;
+    config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    Ok(Arc::new(config))
 }
 
 fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {

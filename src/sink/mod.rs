@@ -21,7 +21,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::error::UsageError;
@@ -138,6 +138,17 @@ impl Sink {
         kind: &'static str,
         args: &SinkArgs,
     ) -> Result<Sink, UsageError> {
+        Self::open_at(out, kind, args, Utc::now())
+    }
+
+    /// [`Sink::open`] for rows from `started` on: the time the RUN_ID of a spool starts with
+    /// (the exporter opens one sink per period, named after the period's start).
+    pub fn open_at(
+        out: Option<&Path>,
+        kind: &'static str,
+        args: &SinkArgs,
+        started: DateTime<Utc>,
+    ) -> Result<Sink, UsageError> {
         let columns = columns_for(kind).expect("every kind of row registers its columns");
         let header: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
         let text = out.map(|path| path.to_string_lossy().into_owned());
@@ -176,7 +187,6 @@ impl Sink {
                 return Ok(Sink { out, kind });
             }
         };
-        let started = Utc::now();
         let run_id = layout::run_id(started);
         let spool = Spool::create(&args.spool_dir, &run_id, kind, &header)
             .map_err(|e| UsageError(format!("--spool-dir {}: {e}", args.spool_dir.display())))?;

@@ -2,7 +2,7 @@
 //! real Prometheus server (Debian's `prometheus`), and HTTP GETs over loopback.
 #![allow(dead_code)] // each test binary uses a different subset
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -21,9 +21,15 @@ impl Exporter {
     /// Starts the exporter with `args` (which should include `--listen 127.0.0.1:0`) and waits
     /// for the line naming the address it listens on.
     pub fn start(args: &[&str]) -> Exporter {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cdnprobe"))
-            .arg("exporter")
-            .args(args)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cdnprobe"));
+        command.arg("exporter").args(args);
+        Self::from_command(command)
+    }
+
+    /// [`Exporter::start`] for a `cdnprobe exporter …` command prepared by the caller (its
+    /// environment, its working directory).
+    pub fn from_command(mut command: Command) -> Exporter {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -110,6 +116,14 @@ pub fn run_exporter_to_end(args: &[&str]) -> (ExitStatus, String) {
     )
 }
 
+/// A scratch directory holding a `probe.toml` of `toml`: (the directory, the file's path).
+pub fn config_file(toml: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("scratch directory");
+    let config = dir.path().join("probe.toml");
+    std::fs::write(&config, toml).expect("probe.toml written");
+    (dir, config)
+}
+
 /// A free TCP port on 127.0.0.1 (for programs that cannot report the one they bound).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -136,6 +150,30 @@ fn client() -> reqwest::Client {
 /// `promtool` from Debian's `prometheus` package.
 pub fn promtool() -> Command {
     Command::new(tool("promtool"))
+}
+
+/// Panics with promtool's complaint unless `text` passes `promtool check metrics`.
+pub fn check_metrics(text: &str) {
+    let mut check = promtool()
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = check.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool check metrics:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn tool(name: &str) -> PathBuf {
@@ -238,12 +276,13 @@ impl Prometheus {
             .collect()
     }
 
-    /// Polls `promql` until it returns a series, for at most `limit`.
+    /// Polls `promql` until it returns a series whose value is a number, for at most `limit`
+    /// (a rule over rates gives NaN until its inputs have samples in the window).
     pub async fn wait_for(&self, promql: &str, limit: Duration) -> Vec<(serde_json::Value, f64)> {
         let deadline = Instant::now() + limit;
         loop {
             let found = self.query(promql).await;
-            if !found.is_empty() || Instant::now() > deadline {
+            if found.iter().any(|(_, value)| !value.is_nan()) || Instant::now() > deadline {
                 return found;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
