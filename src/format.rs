@@ -55,3 +55,13 @@ mod tests {
         assert_eq!(markdown_escape("eu|west_1*"), "eu\\|west\\_1\\*");
     }
 }
+
+/// Whole milliseconds from 10 ms up (as the seed wrote them), two decimals below.
+pub fn short_ms(value: f64) -> String {
+    if value >= 10.0 {
+        format!("{value:.0}")
+    } else {
+        let text = format!("{value:.2}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}

@@ -10,6 +10,7 @@ mod json;
 mod junit;
 mod markdown;
 mod samples;
+mod table;
 mod text;
 
 use std::io::Write;
@@ -26,6 +27,7 @@ use crate::format::{percent, times};
 use crate::stats::Phase;
 use crate::stats::bootstrap::{DEFAULT_RESAMPLES, DEFAULT_SEED, Statistic};
 use samples::Run;
+use table::{conclusion, headline, interval_cell, reasons, side_cell, summary_table};
 
 const ABOUT: &str =
     "CI gate: is the candidate (CDN) still at least N× faster than the baseline (origin)?";
@@ -304,141 +306,6 @@ impl Format {
 /// Writes a finished report in one format; formats know nothing of how it was measured.
 pub trait Render {
     fn render(&self, report: &CheckReport) -> String;
-}
-
-/// The summary table that `text` and `markdown` lay out: a header and one row per region and
-/// metric.
-fn summary_table(report: &CheckReport) -> (Vec<String>, Vec<Vec<String>>) {
-    let settings = &report.settings;
-    let stat = settings.rule.stat;
-    let with_previous = report.checks.iter().any(|check| check.previous.is_some());
-    let mut header = vec![
-        "region".to_owned(),
-        "metric".to_owned(),
-        format!("{} {stat}", settings.baseline),
-        format!("{} {stat}", settings.candidate),
-        "speedup".to_owned(),
-        format!(
-            "{} interval, need ≥ {}",
-            percent(settings.rule.confidence),
-            times(settings.min_speedup)
-        ),
-    ];
-    if with_previous {
-        header.push(format!("previous {} {stat}", settings.candidate));
-        let limit = settings
-            .max_regression
-            .map_or(1.0, Settings::regression_limit);
-        header.push(format!("previous ÷ now, need ≥ {}", times(limit)));
-    }
-    header.push("verdict".to_owned());
-
-    let rows = report
-        .checks
-        .iter()
-        .map(|check| {
-            let mut row = vec![
-                check.region.clone(),
-                check.metric.name().to_owned(),
-                side_cell(&check.baseline),
-                side_cell(&check.candidate),
-                check
-                    .speedup
-                    .map_or("–".to_owned(), |c| times(c.interval.estimate)),
-                check.speedup.map_or("–".to_owned(), |c| interval_cell(&c)),
-            ];
-            if with_previous {
-                row.push(check.previous.as_ref().map_or("–".to_owned(), side_cell));
-                row.push(
-                    check
-                        .regression
-                        .map_or("–".to_owned(), |c| interval_cell(&c)),
-                );
-            }
-            row.push(verdict_cell(check));
-            row
-        })
-        .collect();
-    (header, rows)
-}
-
-/// Every reason a region and metric did not pass, with its check, in report order.
-fn reasons(report: &CheckReport) -> impl Iterator<Item = (&RegionCheck, &String)> {
-    report
-        .checks
-        .iter()
-        .flat_map(|check| check.reasons.iter().map(move |reason| (check, reason)))
-}
-
-/// One line stating what was compared and the rule, for the top of text and markdown output.
-fn headline(report: &CheckReport) -> String {
-    let s = &report.settings;
-    let (baseline, candidate, stat) = (&s.baseline, &s.candidate, s.rule.stat);
-    let mut line = format!(
-        "{candidate} vs {baseline}: {baseline} {stat} ÷ {candidate} {stat} must be ≥ {}× with {} confidence (BCa bootstrap, {} resamples); inconclusive counts as {}",
-        s.min_speedup,
-        percent(s.rule.confidence),
-        s.rule.resamples,
-        s.inconclusive_name(),
-    );
-    if let Some(max) = s.max_regression {
-        line.push_str(&format!(
-            "; {} may be at most {max} % slower than in the previous run",
-            s.candidate
-        ));
-    }
-    line
-}
-
-/// "PASS: all 3 checks passed" or "FAIL: 1 of 3 checks did not pass".
-fn conclusion(report: &CheckReport) -> String {
-    let total = report.checks.len();
-    if report.passed {
-        format!("PASS: all {total} region/metric checks passed")
-    } else {
-        format!(
-            "FAIL: {} of {total} region/metric checks did not pass",
-            report.failed()
-        )
-    }
-}
-
-impl Settings {
-    fn inconclusive_name(&self) -> &'static str {
-        match self.inconclusive {
-            Inconclusive::Pass => "pass",
-            Inconclusive::Fail => "fail",
-        }
-    }
-}
-
-fn side_cell(side: &decision::SideSummary) -> String {
-    let value = side
-        .statistic_ms
-        .map_or("–".to_owned(), |ms| format!("{ms:.1} ms"));
-    let errors = if side.errors > 0 {
-        format!(", {} failed", side.errors)
-    } else {
-        String::new()
-    };
-    format!("{value} (n={}{errors})", side.samples)
-}
-
-fn interval_cell(comparison: &Comparison) -> String {
-    format!(
-        "{}–{}",
-        times(comparison.interval.low),
-        times(comparison.interval.high)
-    )
-}
-
-fn verdict_cell(check: &RegionCheck) -> String {
-    match (check.outcome, check.passed) {
-        (Outcome::Pass, _) => "pass".to_owned(),
-        (Outcome::Fail, _) => "FAIL".to_owned(),
-        (Outcome::Inconclusive, true) => "inconclusive (counted as pass)".to_owned(),
-        (Outcome::Inconclusive, false) => "INCONCLUSIVE (counted as fail)".to_owned(),
-    }
 }
 
 fn number(s: &str, ok: impl Fn(f64) -> bool, what: &str) -> Result<f64, String> {

@@ -2,22 +2,20 @@
 //! Text is drawn with the bundled DejaVu Sans, so a machine without fonts renders it too.
 
 use std::path::Path;
-use std::sync::Once;
 
 use anyhow::anyhow;
-use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::format::short_ms;
 use crate::stats::Phase;
 
-use super::comparison::Comparison;
-use super::markdown::short_ms;
-use super::summary::{Series, Summary};
-
-pub const SIZE: (u32, u32) = (1200, 800);
+use super::cdf_chart;
+use super::chart_frame::font;
+pub use super::chart_frame::{ChartData, SIZE};
+use super::chart_frame::{Drawn, frame, mesh, panel_chart, register_font};
+use super::summary::Series;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Chart {
@@ -56,7 +54,7 @@ impl Chart {
     ) -> Drawn<DB> {
         match self {
             Chart::Phases => draw_phases(root, data),
-            Chart::Cdf => draw_cdf(root, data),
+            Chart::Cdf => cdf_chart::draw(root, data, self.title()),
             Chart::Timeline => draw_timeline(root, data),
         }
     }
@@ -69,46 +67,6 @@ const SEED_PHASES: [(Phase, &str); 4] = [
     (Phase::Transfer, "download"),
     (Phase::Total, "total"),
 ];
-
-/// One colour per target (Tableau 10): the baseline first, the candidate second.
-pub(super) const PALETTE: [RGBColor; 8] = [
-    RGBColor(78, 121, 167),
-    RGBColor(242, 142, 43),
-    RGBColor(89, 161, 79),
-    RGBColor(225, 87, 89),
-    RGBColor(118, 183, 178),
-    RGBColor(176, 122, 161),
-    RGBColor(237, 201, 72),
-    RGBColor(156, 117, 95),
-];
-
-const FONT: &str = "sans-serif";
-static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-
-type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
-
-/// What every chart reads.
-pub struct ChartData<'a> {
-    pub summary: &'a Summary,
-    pub comparison: Option<&'a Comparison>,
-    /// Legend order; a target's colour is its position here.
-    pub targets: &'a [&'a str],
-    pub title: &'a str,
-}
-
-impl ChartData<'_> {
-    fn colour(&self, target: &str) -> RGBColor {
-        let index = self.targets.iter().position(|t| *t == target).unwrap_or(0);
-        PALETTE[index % PALETTE.len()]
-    }
-
-    /// The region's series in legend order.
-    fn series_of<'s>(&'s self, region: &'s str) -> impl Iterator<Item = &'s Series> + 's {
-        self.targets
-            .iter()
-            .filter_map(move |target| self.summary.series(region, target))
-    }
-}
 
 /// Draws every chart into `dir` as `NAME.png` and `NAME.svg`.
 pub fn write_all(dir: &Path, data: &ChartData) -> anyhow::Result<()> {
@@ -135,112 +93,10 @@ fn render<DB: DrawingBackend>(
         .map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
-/// The font registry is global in plotters; registering once is enough.
-pub(super) fn register_font() {
-    static REGISTER: Once = Once::new();
-    REGISTER.call_once(|| {
-        if plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_err() {
-            panic!("the bundled DejaVu Sans is a valid TrueType font");
-        }
-    });
-}
-
-/// A panel's chart: caption on top, room for tick labels and axis descriptions.
-fn panel_chart<'a, 'b, DB: DrawingBackend>(
-    panel: &'a DrawingArea<DB, Shift>,
-    caption: impl AsRef<str>,
-) -> ChartBuilder<'a, 'b, DB> {
-    let mut builder = ChartBuilder::on(panel);
-    builder
-        .caption(caption, font(22))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(72);
-    builder
-}
-
-/// Axes in the report's fonts, with few, faint minor grid lines.
-fn mesh<'a, 'b, DB, X, Y>(
-    chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-) -> MeshStyle<'a, 'b, X, Y, DB>
-where
-    DB: DrawingBackend,
-    X: Ranged + ValueFormatter<X::ValueType>,
-    Y: Ranged + ValueFormatter<Y::ValueType>,
-{
-    let mut style = chart.configure_mesh();
-    style
-        .label_style(font(17))
-        .axis_desc_style(font(19))
-        .light_line_style(RGBColor(238, 238, 238))
-        .max_light_lines(1);
-    style
-}
-
-pub(super) fn font(size: u32) -> TextStyle<'static> {
-    (FONT, size).into_font().color(&BLACK)
-}
-
-/// White background, the title, one legend entry per target, and one panel per region.
-fn frame<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    chart: Chart,
-    data: &ChartData,
-) -> Result<Vec<DrawingArea<DB, Shift>>, DrawingAreaErrorKind<DB::ErrorType>> {
-    let title = format!("{} — {}", data.title, chart.title().to_lowercase());
-    root.fill(&WHITE)?;
-    let root = root.margin(12, 12, 16, 16);
-    let (heading, body) = root.split_vertically(48);
-    let (width, _) = heading.dim_in_pixel();
-    heading.draw(&Text::new(
-        title,
-        (width as i32 / 2, 4),
-        font(28).pos(Pos::new(HPos::Center, VPos::Top)),
-    ))?;
-    let (legend, body) = body.split_vertically(36);
-    draw_legend(&legend, data)?;
-    let regions = data.summary.regions();
-    // Two panels side by side at most: wider ones keep captions and phase names apart.
-    let columns = regions.len().clamp(1, 2);
-    let rows = regions.len().div_ceil(columns).max(1);
-    Ok(body.split_evenly((rows, columns)))
-}
-
-/// Coloured squares and target names, centred in one line.
-fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &ChartData) -> Drawn<DB> {
-    const SWATCH: i32 = 18;
-    const GAP: i32 = 28;
-    let style = font(20);
-    let widths: Vec<i32> = data
-        .targets
-        .iter()
-        .map(|t| {
-            area.estimate_text_size(t, &style)
-                .map(|(w, _)| w as i32 + SWATCH + 8)
-        })
-        .collect::<Result<_, _>>()?;
-    let total: i32 = widths.iter().sum::<i32>() + GAP * (widths.len() as i32 - 1).max(0);
-    let (width, _) = area.dim_in_pixel();
-    let mut x = (width as i32 - total) / 2;
-    for (target, w) in data.targets.iter().zip(&widths) {
-        area.draw(&Rectangle::new(
-            [(x, 6), (x + SWATCH, 6 + SWATCH)],
-            data.colour(target).filled(),
-        ))?;
-        area.draw(&Text::new(
-            target.to_string(),
-            (x + SWATCH + 8, 6 + SWATCH / 2),
-            style.pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-        x += w + GAP;
-    }
-    Ok(())
-}
-
 /// Per region, the median of resolve / connection / download / total, one bar per target,
 /// every bar labelled with its value; one y scale for all regions so they compare at a glance.
 fn draw_phases<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData) -> Drawn<DB> {
-    let panels = frame(root, Chart::Phases, data)?;
+    let panels = frame(root, Chart::Phases.title(), data)?;
     let highest = data
         .summary
         .series
@@ -305,65 +161,6 @@ fn phases_caption(data: &ChartData, region: &str) -> String {
     }
 }
 
-/// Per region, the share of samples whose total time is at most x, as steps on a log time axis.
-fn draw_cdf<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData) -> Drawn<DB> {
-    let panels = frame(root, Chart::Cdf, data)?;
-    let totals = data
-        .summary
-        .series
-        .iter()
-        .filter_map(|s| s.stats(Phase::Total));
-    let (low, high) = totals.fold((f64::INFINITY, 0.0f64), |(lo, hi), st| {
-        (lo.min(st.min), hi.max(st.max))
-    });
-    let (low, high) = log_range(low, high);
-    for (panel, region) in panels.iter().zip(data.summary.regions()) {
-        let mut chart =
-            panel_chart(panel, region).build_cartesian_2d((low..high).log_scale(), 0f64..100f64)?;
-        mesh(&mut chart)
-            .x_desc("total time (ms, log scale)")
-            .y_desc("samples at or below (%)")
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .x_label_formatter(&|x| log_tick(*x))
-            .draw()?;
-        for series in data.series_of(region) {
-            let steps = cdf_steps(series, low);
-            if steps.is_empty() {
-                continue;
-            }
-            chart.draw_series(LineSeries::new(
-                steps,
-                data.colour(&series.target).stroke_width(3),
-            ))?;
-        }
-    }
-    Ok(())
-}
-
-/// A log axis from decade to decade: plotters labels powers of ten and the steps between them,
-/// so a range inside one decade would have no labels. Zero is clamped to 1 µs.
-fn log_range(low: f64, high: f64) -> (f64, f64) {
-    if !low.is_finite() || high <= 0.0 {
-        return (0.1, 10.0);
-    }
-    let decade = |ms: f64, round: fn(f64) -> f64| 10f64.powf(round(ms.max(0.001).log10()));
-    let (low, high) = (decade(low, f64::floor), decade(high, f64::ceil));
-    (low, if high > low { high } else { low * 10.0 })
-}
-
-/// Tick labels on a log axis: 1, 2 and 5 times a power of ten, so they never crowd.
-fn log_tick(ms: f64) -> String {
-    let leading = ms / 10f64.powf(ms.log10().floor());
-    if [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .any(|l| (leading - l).abs() < 1e-6)
-    {
-        short_ms(ms)
-    } else {
-        String::new()
-    }
-}
-
 /// Tick labels on a count axis: whole numbers only.
 fn whole(x: f64) -> String {
     if (x - x.round()).abs() < 1e-9 {
@@ -373,31 +170,13 @@ fn whole(x: f64) -> String {
     }
 }
 
-/// (time, % at or below) corners of the empirical CDF, from the histogram (0.1 % resolution).
-fn cdf_steps(series: &Series, start: f64) -> Vec<(f64, f64)> {
-    let histogram = series.phase(Phase::Total).histogram();
-    let count = histogram.count() as f64;
-    let mut steps = vec![];
-    let mut below = 0.0;
-    for bucket in histogram.micros().iter_recorded() {
-        let ms = (bucket.value_iterated_to() as f64 / 1000.0).max(start);
-        if steps.is_empty() {
-            steps.push((start, 0.0));
-        }
-        steps.push((ms, below));
-        below += bucket.count_since_last_iteration() as f64 * 100.0 / count;
-        steps.push((ms, below));
-    }
-    steps
-}
-
 /// Up to this many points per line, each sample is also marked with a dot.
 const MARKED_POINTS: usize = 200;
 
 /// Per region, total time of each sample in row order; a long run is drawn as the mean of each
 /// bin with a min–max whisker, so drift and outliers still show.
 fn draw_timeline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData) -> Drawn<DB> {
-    let panels = frame(root, Chart::Timeline, data)?;
+    let panels = frame(root, Chart::Timeline.title(), data)?;
     let longest = data
         .summary
         .series

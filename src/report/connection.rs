@@ -8,8 +8,8 @@ use crate::format::{markdown_escape as cell, rate};
 use crate::sample::Sample;
 use crate::stats::MsHistogram;
 
-use super::markdown::short_ms;
 use super::summary::Summary;
+use crate::format::short_ms;
 
 /// A candidate's round trip counts as shorter below this fraction of the baseline's: RTTs of
 /// the same path vary by some percent from sample to sample.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::format::{markdown_escape as cell, percent, rate, times};
+use crate::format::{markdown_escape as cell, percent, rate, short_ms, times};
 use crate::stats::Phase;
 
 use super::charts::Chart;
@@ -149,16 +149,6 @@ fn phase_breakdown(series: &Series) -> String {
         p50(Phase::Connection),
         p50(Phase::Transfer)
     )
-}
-
-/// Whole milliseconds from 10 ms up (as the seed wrote them), two decimals below.
-pub fn short_ms(value: f64) -> String {
-    if value >= 10.0 {
-        format!("{value:.0}")
-    } else {
-        let text = format!("{value:.2}");
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    }
 }
 
 fn speedup_table(md: &mut String, comparison: &Comparison) {

@@ -1,6 +1,8 @@
 //! `cdnprobe report`: sample CSVs → a summary per region × target × phase (bounded memory) →
 //! tables (`summary.csv`, `comparison.csv`), `report.md` and charts (PNG + SVG).
 
+pub mod cdf_chart;
+pub mod chart_frame;
 pub mod charts;
 pub mod comparison;
 pub mod connection;

@@ -14,7 +14,7 @@ use crate::play::record::{PlaybackRow, SessionCache};
 use crate::play::rows::for_each_playback_row;
 use crate::stats::quantile::quantile;
 
-use super::markdown::short_ms;
+use crate::format::short_ms;
 
 /// The sessions of one region × target.
 #[derive(Debug, Default, Clone)]

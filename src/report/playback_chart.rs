@@ -9,7 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::charts::{PALETTE, SIZE, font, register_font};
+use super::chart_frame::{PALETTE, SIZE, font, register_font};
 use super::playback::Playback;
 
 pub const NAME: &str = "playback";
