@@ -11,6 +11,7 @@ use cdnprobe::lab::choice::LabKind;
 use cdnprobe::lab::link::DEFAULT_BURST_BYTES;
 use cdnprobe::lab::region_lab::RegionPaths;
 use cdnprobe::lab::regions::{AUCKLAND, REGIONS, Region, TimeScale};
+use cdnprobe::play::record::{PlaybackRow, SessionCache};
 use cdnprobe::sample::{CacheStatus, Sample};
 
 /// A 21 kB MP4: user-space relays of a debug build on a loaded 2-core machine cannot carry the
@@ -21,11 +22,14 @@ const SMALL_VIDEO: &[u8] = include_bytes!("../assets/sample.mp4");
 const TEST_TIME_SCALE: TimeScale = TimeScale(20.0);
 /// The check's default `--min-samples`.
 const SAMPLES: u64 = 10;
+/// Playback sessions per target and region.
+const SESSIONS: u64 = 2;
 
 fn scenario(out: &Path, regions: Vec<Region>) -> Scenario {
     Scenario {
         out: out.to_owned(),
         samples: SAMPLES,
+        sessions: SESSIONS,
         regions,
         time_scale: TEST_TIME_SCALE,
         min_speedup: 1.5,
@@ -36,12 +40,16 @@ fn scenario(out: &Path, regions: Vec<Region>) -> Scenario {
     }
 }
 
-fn samples(csv: &Path) -> Vec<Sample> {
+fn rows<T: serde::de::DeserializeOwned>(csv: &Path) -> Vec<T> {
     csv::Reader::from_path(csv)
         .unwrap()
         .deserialize()
         .map(|row| row.unwrap())
         .collect()
+}
+
+fn samples(csv: &Path) -> Vec<Sample> {
+    rows(csv)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,4 +166,57 @@ async fn each_emulated_delay_lands_in_its_phase() {
         connects[connects.len() / 2] < shortest_rtt,
         "connect {connects:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_video_is_played_over_both_targets_and_the_report_has_a_playback_section() {
+    let out = tempfile::tempdir().unwrap();
+
+    scenario(out.path(), vec![AUCKLAND]).play().await.unwrap();
+
+    let sessions: Vec<PlaybackRow> = rows(&out.path().join("samples/auckland-playback.csv"));
+    let (edge, origin): (Vec<_>, Vec<_>) = sessions.iter().partition(|r| r.target == "cloudfront");
+    assert_eq!(
+        (edge.len(), origin.len()),
+        (SESSIONS as usize, SESSIONS as usize)
+    );
+    for row in &sessions {
+        let label = format!("{} session {}", row.target, row.session);
+        assert!(row.succeeded(), "{label}: {:?}", row.error);
+        assert_eq!(row.region, "auckland", "{label}");
+        // The whole (short) video was played, after a startup that includes the session's
+        // connection and TLS handshake.
+        let media = row.media_duration_s.unwrap();
+        assert!(
+            (row.watched_s.unwrap() - media.min(10.0)).abs() < 0.1,
+            "{label}: watched {:?} of {media} s",
+            row.watched_s
+        );
+        let startup = row.startup_ms.unwrap();
+        assert!(
+            startup >= row.connect_ms.unwrap() + row.tls_ms.unwrap(),
+            "{label}: startup {startup} ms"
+        );
+        assert!(
+            row.bytes >= SMALL_VIDEO.len() as u64,
+            "{label}: {} bytes",
+            row.bytes
+        );
+    }
+    // The origin speaks HTTP/1.1 and the edge h2; the edge, warmed by the samples, hits.
+    assert!(
+        origin
+            .iter()
+            .all(|r| r.http_version == "1.1" && r.cache == SessionCache::Unknown)
+    );
+    assert!(edge.iter().all(|r| r.http_version == "2"
+        && r.cache == SessionCache::Hit
+        && r.pop == AUCKLAND.edge_pop));
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(report.contains("## Playback"), "{report}");
+    assert!(
+        report.contains("| auckland | cloudfront | 2 | 0 |"),
+        "{report}"
+    );
+    assert!(report.contains("--playback-rate 20"), "{report}");
 }

@@ -4,22 +4,25 @@
 //! origin path and near edge path (`run`) → `report` → `check`, all in this process. Every task,
 //! port and temporary file is gone when the command returns, also after Ctrl-C.
 
+mod client;
 mod output;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context as _;
-use clap::Parser as _;
-
-use crate::cli::{Cli, Command};
+use crate::cli::Command;
 use crate::lab::choice::{AnyRegionLab, LAB_ENV, LabChoice, LabKind};
 use crate::lab::origin::OriginServer;
 use crate::lab::region_lab::{EDGE_HOST, ORIGIN_HOST};
 use crate::lab::regions::{DEMO_TIME_SCALE, REGIONS, Region, TimeScale};
 use crate::lab::tls::TestCa;
 use crate::report::charts::Chart;
+use crate::report::playback::{self, Playback};
+use crate::report::playback_chart;
+use anyhow::Context as _;
+use client::path_arg;
+pub use client::{play, probe};
 pub use output::total_speedups;
 use output::{append_lab_section, emulation_note, print_comparison, textwrap};
 
@@ -36,6 +39,10 @@ pub struct DemoArgs {
     /// needs at least 10 (its --min-samples) to pass.
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub samples: u64,
+    /// Playback sessions (`cdnprobe play`) per target and region, after the samples; 0 plays
+    /// none. Each lasts about 10 s of media ÷ the time scale.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub sessions: u64,
     /// Which lab: `netns` (network namespaces and a packet delay line: real kernel TCP; needs
     /// root or CAP_NET_ADMIN), `relay` (user-space relays on loopback, no privileges), or `auto`
     /// (namespaces when this process may make them, else relays, and it says so).
@@ -61,6 +68,7 @@ pub async fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let scenario = Scenario {
         out: args.out,
         samples: args.samples,
+        sessions: args.sessions,
         regions: REGIONS.to_vec(),
         time_scale: TimeScale(args.time_scale),
         min_speedup: 1.5,
@@ -104,6 +112,8 @@ pub struct Scenario {
     /// The report directory; sample CSVs go to `samples/` in it.
     pub out: PathBuf,
     pub samples: u64,
+    /// Playback sessions per target and region (0: none).
+    pub sessions: u64,
     /// The regions to emulate, each probed in turn.
     pub regions: Vec<Region>,
     pub time_scale: TimeScale,
@@ -118,7 +128,7 @@ pub struct Scenario {
 impl Scenario {
     /// Runs the pipeline and returns the check's exit code (success: the CDN passed).
     pub async fn play(&self) -> anyhow::Result<ExitCode> {
-        let note = emulation_note(&self.lab, self.time_scale);
+        let note = emulation_note(&self.lab, self.time_scale, self.sessions > 0);
         println!("{}\n", textwrap(&note, 100));
         println!(
             "inputs (physics only; time scale k = {}: delays ÷ k, rates × k):\n{}",
@@ -147,6 +157,14 @@ impl Scenario {
             "\ncloudfront's total-time speedup here against the original's (inputs not tuned):\n{}",
             output::outcome_table(&speedups)
         );
+        if self.sessions > 0 {
+            let playback = Playback::read(std::slice::from_ref(&samples_dir))?;
+            println!(
+                "\nplayback (cdnprobe play at {}×; times in lab time, like every duration here):\n\n{}",
+                self.time_scale.k(),
+                playback::section(&playback, Some(("s3", "cloudfront")))
+            );
+        }
         append_lab_section(
             &self.out.join("report.md"),
             &self.lab,
@@ -175,9 +193,13 @@ impl Scenario {
         let verdict = crate::check::execute(check)?;
 
         println!("\ncharts:");
-        for chart in Chart::ALL {
+        let mut charts: Vec<&str> = Chart::ALL.iter().map(|chart| chart.name()).collect();
+        if self.sessions > 0 {
+            charts.push(playback_chart::NAME);
+        }
+        for chart in charts {
             for extension in ["png", "svg"] {
-                let file = format!("{}.{extension}", chart.name());
+                let file = format!("{chart}.{extension}");
                 println!("  {}", self.out.join(file).display());
             }
         }
@@ -218,13 +240,13 @@ impl Scenario {
                 region.edge_pop,
                 lab.hosts()
             );
-            let csv = samples_dir.join(format!("{}.csv", region.name));
-            remove_previous(&csv)?; // `run` appends: a previous demo's rows must not mix in
             let targets = [
                 ("s3", lab.origin_url(&video.path)),
                 ("cloudfront", lab.edge_url(&video.path)),
             ];
-            let code = probe(&lab, region.name, &targets, self.samples, &ca_pem, &csv).await?;
+            let code = self
+                .measure(&lab, region, &targets, &ca_pem, &samples_dir)
+                .await?;
             let counts = lab.edge_counts();
             println!(
                 "edge {}: {} miss(es) fetched from the origin, {} hit(s)",
@@ -246,62 +268,64 @@ impl Scenario {
             }
             anyhow::ensure!(
                 code == ExitCode::SUCCESS,
-                "probing {} failed; see {}",
+                "measuring {} failed; see the CSVs in {}",
                 region.name,
-                csv.display()
+                samples_dir.display()
             );
         }
         origin.stop().await;
         Ok(samples_dir)
     }
-}
 
-/// Probes `targets` (label, URL) through `lab` with `cdnprobe run`, interleaved, `samples` each,
-/// appending rows to `csv`; the probe runs where the lab's client is.
-pub async fn probe(
-    lab: &AnyRegionLab,
-    region: &str,
-    targets: &[(&str, String)],
-    samples: u64,
-    ca_pem: &Path,
-    csv: &Path,
-) -> anyhow::Result<ExitCode> {
-    let mut argv: Vec<String> = vec!["cdnprobe".into(), "run".into()];
-    for (label, url) in targets {
-        argv.extend(["--target".into(), format!("{label}={url}")]);
+    /// One region's measurements on its running lab: the download samples (`run`), then the
+    /// playback sessions (`play`) unless the samples did not finish. Returns the first exit code
+    /// that is not success.
+    async fn measure(
+        &self,
+        lab: &AnyRegionLab,
+        region: &Region,
+        targets: &[(&str, String)],
+        ca_pem: &Path,
+        samples_dir: &Path,
+    ) -> anyhow::Result<ExitCode> {
+        let csv = samples_dir.join(format!("{}.csv", region.name));
+        let playback_csv = samples_dir.join(format!("{}-playback.csv", region.name));
+        // `run` and `play` append: a previous demo's rows must not mix in.
+        remove_previous(&csv)?;
+        remove_previous(&playback_csv)?;
+        let code = probe(lab, region.name, targets, self.samples, ca_pem, &csv).await?;
+        if code != ExitCode::SUCCESS || self.sessions == 0 {
+            return Ok(code);
+        }
+        println!(
+            "{}: playing the video over s3 (HTTP/1.1) and cloudfront (h2), {} session(s) each, \
+             at {}× (--playback-rate, the time scale)",
+            region.name,
+            self.sessions,
+            self.time_scale.k()
+        );
+        let (sessions, scale) = (self.sessions, self.time_scale);
+        play(
+            lab,
+            region.name,
+            targets,
+            sessions,
+            scale,
+            ca_pem,
+            &playback_csv,
+        )
+        .await
     }
-    let resolver = lab.resolver().to_string();
-    let samples = samples.to_string();
-    let options = [
-        ("--resolver", resolver.as_str()),
-        ("--cacert", path_arg(ca_pem)?),
-        ("--region", region),
-        ("--samples", samples.as_str()),
-        ("--out", path_arg(csv)?),
-    ];
-    for (name, value) in options {
-        argv.extend([name.to_owned(), value.to_owned()]);
-    }
-    let Command::Run(run) = Cli::try_parse_from(argv)
-        .context("the demo built an invalid command line")?
-        .command
-    else {
-        unreachable!("the first word is `run`")
-    };
-    lab.on_client(move || crate::run::execute(run)).await
 }
 
 /// Parses a subcommand exactly as a user would type it after `cdnprobe`.
 fn cli<const N: usize>(argv: [&str; N]) -> anyhow::Result<Command> {
-    let argv = std::iter::once("cdnprobe").chain(argv);
-    Ok(Cli::try_parse_from(argv)
-        .context("the demo built an invalid command line")?
-        .command)
-}
-
-fn path_arg(path: &Path) -> anyhow::Result<&str> {
-    path.to_str()
-        .with_context(|| format!("{} is not UTF-8", path.display()))
+    client::parse(
+        std::iter::once("cdnprobe")
+            .chain(argv)
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
 fn remove_previous(csv: &Path) -> anyhow::Result<()> {

@@ -35,7 +35,7 @@ pub fn inputs_table(regions: &[Region]) -> String {
 }
 
 /// What the lab is, for the top of report.md.
-pub fn emulation_note(lab: &LabKind, scale: TimeScale) -> String {
+pub fn emulation_note(lab: &LabKind, scale: TimeScale, plays: bool) -> String {
     let how = match lab {
         LabKind::Namespaces => format!(
             "The client, the origin (labelled s3: the real cdnprobe-server behind TLS, HTTP/1.1) \
@@ -53,12 +53,24 @@ pub fn emulation_note(lab: &LabKind, scale: TimeScale) -> String {
              happens on loopback."
             .to_owned(),
     };
+    let playback = if plays {
+        format!(
+            " The video is also played (`cdnprobe play`, a first-time viewer per session) over \
+             s3 (HTTP/1.1) and cloudfront (h2) at {}× real time (`--playback-rate {}`), so its \
+             startup and stall times are lab times like every other duration.",
+            scale.k(),
+            scale.k()
+        )
+    } else {
+        String::new()
+    };
     format!(
         "These samples come from `cdnprobe demo`, offline on one machine: the network paths are \
          emulated, not real. {} {how} Inputs are physics only: the round trips, access line, loss \
          and resolver delays of the original project's Auckland and Sydney clients (table below), \
          nothing derived from its results. Time scale k = {}: every delay ÷ k, every rate × k, so \
-         every duration is 1/{} of the real one; both hosts serve real TLS with a throwaway CA.",
+         every duration is 1/{} of the real one; both hosts serve real TLS with a throwaway CA.\
+         {playback}",
         lab.headline(),
         scale.k(),
         scale.k(),
