@@ -72,6 +72,9 @@ fixture() {
   URL=$(head -1 "$url_file")
 }
 
+# The fixture's CPU time so far (user + system), in clock ticks.
+server_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$FIXTURE_PID/stat"; }
+
 # The values of column $1 in the sample CSV $2, one per line, failing on any failed sample.
 column() {
   awk -F, -v want="$1" 'NR == 1 { for (i = 1; i <= NF; i++) at[$i] = i; next }
@@ -79,7 +82,6 @@ column() {
     { print $at[want] }' "$2"
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-probe() { "$BIN/cdnprobe" run --cacert "$WORK/ca.pem" --region loopback "$@" 2>>"$WORK/probe.log"; }
 
 echo "comparison,pair,protocol,metric,value" >"$WORK/runs.csv"
 # 1. Throughput, alternated.
@@ -88,16 +90,25 @@ for pair in $(seq 0 "$PAIRS"); do
   for protocol in h2 h3; do
     flag=--http2 && [[ $protocol == h3 ]] && flag=--http3
     rm -f "$WORK/big.csv"
-    probe --target "big=$URL" --samples 1 "$flag" --out "$WORK/big.csv"
+    server_before=$(server_cpu_ticks)
+    /usr/bin/time -f '%U %S' -o "$WORK/cpu.txt" \
+      "$BIN/cdnprobe" run --cacert "$WORK/ca.pem" --region loopback --target "big=$URL" \
+      --samples 1 "$flag" --out "$WORK/big.csv" 2>>"$WORK/probe.log"
+    server_ticks=$(($(server_cpu_ticks) - server_before))
     [[ $(column bytes "$WORK/big.csv") == "$BIG" ]] || fail "$protocol: not $BIG bytes"
     # Pair 0 warms up and is not recorded.
-    ((pair == 0)) || echo "throughput,$pair,$protocol,throughput_mbps,$(column throughput_mbps "$WORK/big.csv")" >>"$WORK/runs.csv"
+    ((pair == 0)) && continue
+    echo "throughput,$pair,$protocol,throughput_mbps,$(column throughput_mbps "$WORK/big.csv")" >>"$WORK/runs.csv"
+    # The probe's own CPU (user + system) per GiB received: where the time goes.
+    echo "throughput,$pair,$protocol,cpu_s_per_gib,$(awk -v b="$BIG" '{ printf "%.2f", ($1 + $2) / (b / 2^30) }' "$WORK/cpu.txt")" >>"$WORK/runs.csv"
+    echo "throughput,$pair,$protocol,server_cpu_s_per_gib,$(awk -v t="$server_ticks" -v hz="$(getconf CLK_TCK)" -v b="$BIG" 'BEGIN { printf "%.2f", t / hz / (b / 2^30) }')" >>"$WORK/runs.csv"
   done
 done
 
 # 2. Phase agreement over h3.
 fixture --tls-delay-ms "$TLS_MS" --head-delay-ms "$HEAD_MS" --bytes "$BODY" --chunk "$CHUNK" --chunk-delay-ms "$CHUNK_MS"
-probe --target "phases=$URL" --samples "$PHASE_SAMPLES" --http3 --out "$WORK/phases.csv"
+"$BIN/cdnprobe" run --cacert "$WORK/ca.pem" --region loopback --target "phases=$URL" \
+  --samples "$PHASE_SAMPLES" --http3 --out "$WORK/phases.csv" 2>>"$WORK/probe.log"
 for phase in connect:0 tls:$TLS_MS ttfb:$HEAD_MS download:$DOWNLOAD_MS; do
   column "${phase%%:*}_ms" "$WORK/phases.csv" | awk -v p="${phase%%:*}" -v truth="${phase#*:}" \
     '{ e = $1 - truth; printf "phases,%d,h3,%s_error_ms,%.3f\n", NR, p, (e < 0 ? -e : e) }' >>"$WORK/runs.csv"
@@ -132,6 +143,10 @@ mkdir -p "$OUT"
   echo "|---|---:|---|---|"
   echo "| 1. h2 throughput, $BIG bytes (median of $PAIRS) | $h2 Mbit/s | | |"
   echo "| 1. h3 throughput, $BIG bytes (median of $PAIRS) | $h3 Mbit/s | | |"
+  echo "| 1. probe CPU per GiB, h2 (median) | $(of throughput h2 cpu_s_per_gib | median) s | | |"
+  echo "| 1. probe CPU per GiB, h3 (median) | $(of throughput h3 cpu_s_per_gib | median) s | | |"
+  echo "| 1. server (fixture) CPU per GiB, h2 (median) | $(of throughput h2 server_cpu_s_per_gib | median) s | | |"
+  echo "| 1. server (fixture) CPU per GiB, h3 (median) | $(of throughput h3 server_cpu_s_per_gib | median) s | | |"
   echo "| 1. h3 / h2 (median of pair ratios: $(echo "$ratios" | paste -sd' ')) | $ratio | ≥ 0.5 | $(verdict "$ratio" ≥ 0.5) |"
   for phase in connect tls ttfb download; do
     error=$(of phases h3 "${phase}_error_ms" | median)
