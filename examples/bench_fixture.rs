@@ -3,7 +3,11 @@
 //! delayed the same known way. Writes the CA certificate (for `--cacert` of curl and cdnprobe),
 //! prints the URL to fetch on stdout and serves until killed.
 //!
-//! `bench_fixture --ca-pem FILE --tls-delay-ms N --head-delay-ms N --bytes N --chunk N --chunk-delay-ms N`
+//! `bench_fixture --ca-pem FILE --tls-delay-ms N --head-delay-ms N --bytes N --chunk N --chunk-delay-ms N [--http3 yes]`
+//!
+//! With `--http3 yes` the same responses are also served over HTTP/3 on the same port (UDP), as
+//! CloudFront does (benches/h3.sh); the TLS delay then holds the server's handshake datagrams
+//! after its first (see `lab::fixture::h3`), so it lands in `tls_ms` as over TCP.
 //!
 //! The body is paced at `chunk / chunk-delay` bytes per second against the body's start, so the
 //! first frame leaves with the head and frame k (0-based) is due k × chunk-delay later; pacing
@@ -14,6 +18,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use cdnprobe::lab::fixture::h3::H3FixtureServer;
 use cdnprobe::lab::fixture::{Behaviour, FixtureConfig, FixtureServer, Throttle};
 use cdnprobe::lab::tls::{ALPN_H2_AND_HTTP1, TestCa};
 
@@ -24,6 +29,7 @@ struct Options {
     bytes: u64,
     chunk: usize,
     chunk_delay: Duration,
+    http3: bool,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
@@ -34,6 +40,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
         bytes: 64 * 1024,
         chunk: 16 * 1024,
         chunk_delay: Duration::ZERO,
+        http3: false,
     };
     let millis = |v: String| -> anyhow::Result<Duration> { Ok(Duration::from_millis(v.parse()?)) };
     while let Some(flag) = args.next() {
@@ -47,6 +54,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
             "--bytes" => options.bytes = value.parse()?,
             "--chunk" => options.chunk = value.parse()?,
             "--chunk-delay-ms" => options.chunk_delay = millis(value)?,
+            "--http3" => options.http3 = value == "yes",
             _ => bail!("unknown argument {flag}"),
         }
     }
@@ -80,7 +88,12 @@ async fn main() -> anyhow::Result<()> {
         },
         ..FixtureConfig::default()
     };
+    let h3_config = options.http3.then(|| config.clone());
     let server = FixtureServer::start(config).await?;
+    let _h3 = match h3_config {
+        Some(config) => Some(H3FixtureServer::start_on(server.addr(), config).await?),
+        None => None,
+    };
     let mut stdout = std::io::stdout();
     writeln!(stdout, "{}", server.url("/video.mp4"))?;
     stdout.flush()?;

@@ -1,11 +1,14 @@
-//! The connection facts of each row: TLS version, cipher, ALPN and certificate expiry as the
-//! server configured them, TCP_INFO's round trip and retransmissions, Alt-Svc; and sample files
-//! from before these columns still report and check.
+//! The connection facts of each row: TLS version, cipher (over TCP and QUIC), ALPN and
+//! certificate expiry as the server configured them, TCP_INFO's round trip and retransmissions,
+//! Alt-Svc; and sample files from before these columns still report and check.
 
 mod common;
 mod support;
 
+use std::sync::Arc;
+
 use cdnprobe::lab::fixture::FixtureConfig;
+use cdnprobe::lab::fixture::h3::H3FixtureServer;
 use cdnprobe::lab::tls::ALPN_H2_AND_HTTP1;
 use cdnprobe::sample::YesNo;
 use common::*;
@@ -40,6 +43,39 @@ async fn a_default_https_row_has_tls_1_3_its_iana_cipher_and_the_leaf_expiry() {
     assert_eq!(s.alpn, "http/1.1");
     let expires = chrono::DateTime::parse_from_rfc3339(&s.cert_expires_at).expect("RFC 3339");
     assert!(expires > chrono::Utc::now(), "the lab's leaf is valid now");
+}
+
+#[tokio::test]
+async fn an_h3_row_names_the_cipher_suite_the_server_chose() {
+    let lab = Lab::start();
+    // A server that prefers ChaCha20 over the client's first choice (AES); QUIC's Initial
+    // packets need AES-128-GCM in its provider too.
+    let leaf = lab.ca.issue(&[HOST]).unwrap();
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.cipher_suites = vec![
+        rustls::crypto::ring::cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+        rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256,
+    ];
+    let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain, leaf.key)
+        .unwrap();
+    tls.ignore_client_order = true;
+    let server = H3FixtureServer::start_on_own_runtime(
+        "127.0.0.1:0".parse().unwrap(),
+        FixtureConfig {
+            tls: Some(Arc::new(tls)),
+            host: Some(HOST.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let s = one_sample(&lab, &server.url("/v.mp4"), &["--http3"]).await;
+    assert_eq!(s.error, None, "{s:?}");
+    assert_eq!(s.tls_cipher, "TLS_CHACHA20_POLY1305_SHA256");
 }
 
 #[tokio::test]

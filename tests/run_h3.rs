@@ -64,6 +64,8 @@ async fn an_h3_row_says_what_the_connection_was() {
     assert_eq!((s.status, s.bytes), (Some(200), 300_000));
     assert_eq!(s.http_version, "3");
     assert_eq!((s.tls_version.as_str(), s.alpn.as_str()), ("1.3", "h3"));
+    // The fixture follows the client's order, as most servers do: the probe's first choice.
+    assert_eq!(s.tls_cipher, "TLS_AES_256_GCM_SHA384");
     assert!(s.cert_expires_at.ends_with('Z'), "{}", s.cert_expires_at);
     assert_eq!(s.alt_svc_h3, Some(YesNo::No));
     let rtt = s.rtt_ms.expect("quinn's path RTT");

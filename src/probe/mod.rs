@@ -19,6 +19,7 @@ pub mod dns;
 pub mod http;
 pub mod quic;
 mod quic_socket;
+mod quic_suite;
 pub mod redact;
 pub mod stream;
 pub mod transport;

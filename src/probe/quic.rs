@@ -22,6 +22,7 @@ use rustls::pki_types::CertificateDer;
 
 use super::conn_info::TlsFacts;
 use super::connect::TlsSettings;
+use super::quic_suite::{Negotiated, SuiteReading};
 use super::{ms, quic_socket};
 use crate::sample::{ErrorClass, Sample};
 
@@ -78,7 +79,7 @@ pub async fn connect(
         Arc::new(TokioRuntime),
     )
     .map_err(|_| ErrorClass::Connect)?;
-    let mut config = quinn::ClientConfig::new(tls.quic.clone());
+    let mut config = quinn::ClientConfig::new(Arc::new(SuiteReading(tls.quic.clone())));
     config
         .transport_config(transport())
         .token_store(Arc::new(quinn::NoneTokenStore));
@@ -109,11 +110,11 @@ pub async fn connect(
         Some(Err(_)) if answered.is_none() => return Err(ErrorClass::Connect),
         Some(Err(error)) => return Err(classify_handshake(&error)),
     };
+    let negotiated = negotiated(&connection);
     let tls = TlsFacts::new(
         Some(rustls::ProtocolVersion::TLSv1_3),
-        // quinn does not expose the negotiated suite (see README: tls_cipher is empty for h3).
-        None,
-        handshake_alpn(&connection).as_deref(),
+        negotiated.as_ref().and_then(|n| n.cipher_suite),
+        negotiated.as_ref().and_then(|n| n.alpn.as_deref()),
         peer_certificates(&connection).as_deref(),
     );
     let (mut h3_connection, sender) =
@@ -132,11 +133,11 @@ pub async fn connect(
     Ok((connection, tls))
 }
 
-fn handshake_alpn(connection: &quinn::Connection) -> Option<Vec<u8>> {
+fn negotiated(connection: &quinn::Connection) -> Option<Negotiated> {
     let data = connection.handshake_data()?;
-    data.downcast::<quinn::crypto::rustls::HandshakeData>()
-        .ok()?
-        .protocol
+    data.downcast::<Negotiated>()
+        .ok()
+        .map(|negotiated| *negotiated)
 }
 
 fn peer_certificates(connection: &quinn::Connection) -> Option<Vec<CertificateDer<'static>>> {
