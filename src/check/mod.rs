@@ -23,7 +23,7 @@ use clap::builder::RangedU64ValueParser;
 pub use decision::{CheckReport, Comparison, Inconclusive, Outcome, RegionCheck, Rule, Settings};
 
 use crate::error::UsageError;
-use crate::format::{percent, times};
+use crate::format::percent;
 use crate::stats::Phase;
 use crate::stats::bootstrap::{DEFAULT_RESAMPLES, DEFAULT_SEED, Statistic};
 use samples::Run;
