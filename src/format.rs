@@ -40,6 +40,16 @@ pub fn markdown_escape(text: &str) -> String {
     out
 }
 
+/// Whole milliseconds from 10 ms up (as the seed wrote them), two decimals below.
+pub fn short_ms(value: f64) -> String {
+    if value >= 10.0 {
+        format!("{value:.0}")
+    } else {
+        let text = format!("{value:.2}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,15 +63,5 @@ mod tests {
     #[test]
     fn markdown_escape_keeps_table_cells_and_markup_intact() {
         assert_eq!(markdown_escape("eu|west_1*"), "eu\\|west\\_1\\*");
-    }
-}
-
-/// Whole milliseconds from 10 ms up (as the seed wrote them), two decimals below.
-pub fn short_ms(value: f64) -> String {
-    if value >= 10.0 {
-        format!("{value:.0}")
-    } else {
-        let text = format!("{value:.2}");
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
     }
 }
