@@ -54,30 +54,46 @@ impl Rows {
         mut received: mpsc::Receiver<Sample>,
     ) -> anyhow::Result<Option<ExitCode>> {
         let mut closing = Vec::new();
+        let mut status = None;
         while let Some(sample) = received.recv().await {
             if let Some(every) = self.every {
                 let period = period_start(Utc::now(), every);
                 if period > self.period {
                     let next = Sink::open_at(Some(&self.out), "samples", &self.args, period)?;
                     let done = std::mem::replace(&mut self.sink, next);
+                    // Join the periods already stored, so an exporter that runs for months
+                    // does not keep a finished thread (and its stack) per hour.
+                    status = status.or(join(&mut closing, true)?);
                     closing.push(close_on_own_thread(done)?);
                     self.period = period;
                 }
             }
             self.sink.write(&sample)?;
         }
-        let mut status = self.sink.close().await?;
-        for closed in closing {
-            let closed = closed
-                .join()
-                .map_err(|_| anyhow::anyhow!("closing a period's --out panicked"))??;
-            status = status.or(closed);
-        }
-        Ok(status)
+        let last = self.sink.close().await?;
+        let earlier = join(&mut closing, false)?;
+        Ok(status.or(earlier).or(last))
     }
 }
 
 type Closing = std::thread::JoinHandle<anyhow::Result<Option<ExitCode>>>;
+
+/// Joins the closing threads (only those already finished when `finished_only`), removing
+/// them; the first exit status any of them gave.
+fn join(closing: &mut Vec<Closing>, finished_only: bool) -> anyhow::Result<Option<ExitCode>> {
+    let mut status = None;
+    let (done, running): (Vec<_>, Vec<_>) = std::mem::take(closing)
+        .into_iter()
+        .partition(|handle| !finished_only || handle.is_finished());
+    *closing = running;
+    for handle in done {
+        let closed = handle
+            .join()
+            .map_err(|_| anyhow::anyhow!("closing a period's --out panicked"))??;
+        status = status.or(closed);
+    }
+    Ok(status)
+}
 
 fn close_on_own_thread(sink: Sink) -> anyhow::Result<Closing> {
     std::thread::Builder::new()
