@@ -25,35 +25,73 @@ pub const MAX_AGE: Duration = Duration::from_secs(3);
 /// No scrape for this long: stop re-encoding (longer than any usual scrape interval).
 pub const IDLE_AFTER: Duration = Duration::from_secs(300);
 
-/// One encoding of the registry.
+/// What a scrape asks for: the text format, and whether compressed with gzip (as Prometheus
+/// always asks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Form {
+    pub openmetrics: bool,
+    pub gzip: bool,
+}
+
+impl Form {
+    const COUNT: usize = 4;
+
+    fn index(self) -> usize {
+        usize::from(self.openmetrics) * 2 + usize::from(self.gzip)
+    }
+
+    fn all() -> impl Iterator<Item = Form> {
+        [false, true].into_iter().flat_map(|openmetrics| {
+            [false, true]
+                .into_iter()
+                .map(move |gzip| Form { openmetrics, gzip })
+        })
+    }
+}
+
+/// One encoding of the registry, in each form once asked for.
 struct Encoded {
     /// The registry's [`ExporterMetrics::generation`] when encoding began.
     generation: u64,
     /// When these values were current.
     at: Instant,
-    openmetrics: Bytes,
-    /// The classic text format, made from `openmetrics` when first asked for.
-    classic: OnceLock<Bytes>,
+    /// By [`Form::index`]; the plain OpenMetrics body is set at once, the others are made from it
+    /// when first asked for.
+    bodies: [OnceLock<Bytes>; Form::COUNT],
 }
 
 impl Encoded {
     fn of(metrics: &ExporterMetrics) -> Self {
         let generation = metrics.generation();
-        Self {
+        let encoded = Self {
             generation,
             at: Instant::now(),
-            openmetrics: Bytes::from(metrics.encode()),
-            classic: OnceLock::new(),
-        }
+            bodies: Default::default(),
+        };
+        let openmetrics = Form {
+            openmetrics: true,
+            gzip: false,
+        };
+        let _ = encoded.bodies[openmetrics.index()].set(Bytes::from(metrics.encode()));
+        encoded
     }
 
-    fn body(&self, openmetrics: bool) -> Bytes {
-        if openmetrics {
-            return self.openmetrics.clone();
-        }
-        self.classic
+    fn body(&self, form: Form) -> Bytes {
+        self.bodies[form.index()]
             .get_or_init(|| {
-                let text = std::str::from_utf8(&self.openmetrics).expect("encoded as a String");
+                if form.gzip {
+                    let plain = self.body(Form {
+                        gzip: false,
+                        ..form
+                    });
+                    return exposition::gzip(&plain);
+                }
+                // Only the classic plain body is left: the OpenMetrics one is always set.
+                let openmetrics = self.body(Form {
+                    openmetrics: true,
+                    gzip: false,
+                });
+                let text = std::str::from_utf8(&openmetrics).expect("encoded as a String");
                 Bytes::from(exposition::classic(text))
             })
             .clone()
@@ -61,15 +99,16 @@ impl Encoded {
 
     /// The same values, known to be current still at `at`.
     fn still_current(&self, at: Instant) -> Self {
-        let classic = OnceLock::new();
-        if let Some(body) = self.classic.get() {
-            let _ = classic.set(body.clone());
+        let bodies: [OnceLock<Bytes>; Form::COUNT] = Default::default();
+        for (made, copy) in self.bodies.iter().zip(&bodies) {
+            if let Some(body) = made.get() {
+                let _ = copy.set(body.clone());
+            }
         }
         Self {
             generation: self.generation,
             at,
-            openmetrics: self.openmetrics.clone(),
-            classic,
+            bodies,
         }
     }
 }
@@ -77,9 +116,8 @@ impl Encoded {
 #[derive(Default)]
 struct State {
     latest: Option<Arc<Encoded>>,
-    /// The last scrape that asked for OpenMetrics, and for the classic format.
-    openmetrics_scraped: Option<Instant>,
-    classic_scraped: Option<Instant>,
+    /// The last scrape that asked for each form, by [`Form::index`].
+    scraped: [Option<Instant>; Form::COUNT],
 }
 
 /// Hands out `/metrics` bodies; [`Encoder::run`] keeps them fresh. The lock guards only the
@@ -97,23 +135,19 @@ impl Encoder {
         }
     }
 
-    /// The body of one scrape in the format asked for.
-    pub fn scrape(&self, openmetrics: bool) -> Bytes {
+    /// The body of one scrape in the form asked for.
+    pub fn scrape(&self, form: Form) -> Bytes {
         let now = Instant::now();
         let latest = {
             let mut state = self.state.lock().expect("encoder state");
-            if openmetrics {
-                state.openmetrics_scraped = Some(now);
-            } else {
-                state.classic_scraped = Some(now);
-            }
+            state.scraped[form.index()] = Some(now);
             state.latest.clone()
         };
         if let Some(latest) = latest.filter(|l| now.saturating_duration_since(l.at) <= MAX_AGE) {
-            return latest.body(openmetrics);
+            return latest.body(form);
         }
         let encoded = Arc::new(Encoded::of(&self.metrics));
-        let body = encoded.body(openmetrics);
+        let body = encoded.body(form);
         self.store(encoded);
         body
     }
@@ -131,18 +165,22 @@ impl Encoder {
     }
 
     /// One turn of [`Encoder::run`]: a new body if anyone scraped lately, encoded only if a
-    /// sample came in since the last one; the classic form too if it was asked for lately.
+    /// sample came in since the last one, in every form asked for lately (the compressed ones
+    /// too, so that a scrape never waits for gzip either).
     pub fn refresh(&self) {
         let now = Instant::now();
-        let (latest, classic_wanted) = {
+        let (latest, wanted) = {
             let state = self.state.lock().expect("encoder state");
-            let recent = |at: Option<Instant>| {
-                at.is_some_and(|at| now.saturating_duration_since(at) < IDLE_AFTER)
-            };
-            if !recent(state.openmetrics_scraped) && !recent(state.classic_scraped) {
+            let wanted: Vec<Form> = Form::all()
+                .filter(|form| {
+                    state.scraped[form.index()]
+                        .is_some_and(|at| now.saturating_duration_since(at) < IDLE_AFTER)
+                })
+                .collect();
+            if wanted.is_empty() {
                 return;
             }
-            (state.latest.clone(), recent(state.classic_scraped))
+            (state.latest.clone(), wanted)
         };
         let encoded = match latest {
             Some(latest) if latest.generation == self.metrics.generation() => {
@@ -150,8 +188,8 @@ impl Encoder {
             }
             _ => Encoded::of(&self.metrics),
         };
-        if classic_wanted {
-            let _ = encoded.body(false);
+        for form in wanted {
+            let _ = encoded.body(form);
         }
         self.store(Arc::new(encoded));
     }
@@ -193,6 +231,15 @@ mod tests {
         Encoder::new(Arc::new(ExporterMetrics::new("eu", [labels], &[])))
     }
 
+    const OPENMETRICS: Form = Form {
+        openmetrics: true,
+        gzip: false,
+    };
+    const CLASSIC: Form = Form {
+        openmetrics: false,
+        gzip: false,
+    };
+
     fn ok_count(body: &Bytes) -> String {
         let text = std::str::from_utf8(body).unwrap();
         let line = text
@@ -213,25 +260,57 @@ mod tests {
     #[test]
     fn a_scrape_within_the_refresh_is_served_the_prepared_body() {
         let encoder = encoder();
-        assert_eq!(ok_count(&encoder.scrape(true)), "0");
+        assert_eq!(ok_count(&encoder.scrape(OPENMETRICS)), "0");
         record_ok(&encoder);
         // Not encoded again for this scrape: the body of a moment ago.
-        assert_eq!(ok_count(&encoder.scrape(true)), "0");
+        assert_eq!(ok_count(&encoder.scrape(OPENMETRICS)), "0");
         encoder.refresh();
-        assert_eq!(ok_count(&encoder.scrape(true)), "1");
+        assert_eq!(ok_count(&encoder.scrape(OPENMETRICS)), "1");
     }
 
     #[test]
     fn both_formats_come_from_the_same_encoding() {
         let encoder = encoder();
-        let openmetrics = encoder.scrape(true);
-        let classic = encoder.scrape(false);
+        let openmetrics = encoder.scrape(OPENMETRICS);
+        let classic = encoder.scrape(CLASSIC);
         assert!(openmetrics.ends_with(b"# EOF\n"));
         assert!(!classic.ends_with(b"# EOF\n"));
         record_ok(&encoder);
         encoder.refresh();
-        assert_eq!(ok_count(&encoder.scrape(false)), "1");
-        assert_eq!(ok_count(&encoder.scrape(true)), "1");
+        assert_eq!(ok_count(&encoder.scrape(CLASSIC)), "1");
+        assert_eq!(ok_count(&encoder.scrape(OPENMETRICS)), "1");
+    }
+
+    #[test]
+    fn a_gzip_scrape_gets_the_same_text_compressed_and_prepared_ahead() {
+        let encoder = encoder();
+        let gzip = Form {
+            gzip: true,
+            ..OPENMETRICS
+        };
+        let compressed = encoder.scrape(gzip);
+        let plain = encoder.scrape(OPENMETRICS);
+        assert_eq!(gunzip(&compressed), plain);
+        assert!(
+            compressed.len() < plain.len() / 3,
+            "{} bytes",
+            compressed.len()
+        );
+        record_ok(&encoder);
+        encoder.refresh();
+        // Made by the refresh, not by this scrape: the prepared body is handed out.
+        let latest = encoder.state.lock().unwrap().latest.clone().unwrap();
+        assert!(latest.bodies[gzip.index()].get().is_some());
+        assert_eq!(ok_count(&gunzip(&encoder.scrape(gzip))), "1");
+    }
+
+    fn gunzip(body: &Bytes) -> Bytes {
+        use std::io::Read;
+        let mut text = Vec::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut text)
+            .expect("a gzip body");
+        Bytes::from(text)
     }
 
     #[test]

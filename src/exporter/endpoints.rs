@@ -16,7 +16,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use super::blackbox;
-use super::encoder::Encoder;
+use super::encoder::{Encoder, Form};
 use super::exposition::{self, CLASSIC, OPENMETRICS};
 use super::probes::Probes;
 
@@ -79,14 +79,32 @@ async fn handle(endpoints: &Endpoints, request: Request<Incoming>) -> Response<F
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
     }
-    let accept = request.headers().get(header::ACCEPT);
-    let openmetrics = exposition::wants_openmetrics(accept.and_then(|v| v.to_str().ok()));
+    let header_text = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
+    let openmetrics = exposition::wants_openmetrics(header_text(header::ACCEPT));
     match request.uri().path() {
-        "/metrics" => respond(
-            StatusCode::OK,
-            content_type(openmetrics),
-            endpoints.encoder.scrape(openmetrics),
-        ),
+        "/metrics" => {
+            let form = Form {
+                openmetrics,
+                gzip: exposition::accepts_gzip(header_text(header::ACCEPT_ENCODING)),
+            };
+            let mut response = respond(
+                StatusCode::OK,
+                content_type(openmetrics),
+                endpoints.encoder.scrape(form),
+            );
+            let headers = response.headers_mut();
+            headers.insert(
+                header::VARY,
+                header::HeaderValue::from_static("accept, accept-encoding"),
+            );
+            if form.gzip {
+                headers.insert(
+                    header::CONTENT_ENCODING,
+                    header::HeaderValue::from_static("gzip"),
+                );
+            }
+            response
+        }
         "/probe" => probe(endpoints, request.uri().query().unwrap_or(""), openmetrics).await,
         "/healthz" => text(StatusCode::OK, "ok\n"),
         "/" => text(StatusCode::OK, INDEX),

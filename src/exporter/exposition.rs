@@ -5,6 +5,9 @@
 //! The two differ, for what this exporter serves, only in the metadata: OpenMetrics names a
 //! counter family without `_total` and adds `# UNIT` and `# EOF` lines; the samples are the same.
 
+use bytes::Bytes;
+use flate2::Compression;
+
 /// OpenMetrics, for a client whose `Accept` names it.
 pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 /// The classic text format, for everyone else.
@@ -13,6 +16,32 @@ pub const CLASSIC: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// Whether the `Accept` header asks for OpenMetrics.
 pub fn wants_openmetrics(accept: Option<&str>) -> bool {
     accept.is_some_and(|accept| accept.contains("application/openmetrics-text"))
+}
+
+/// Whether `Accept-Encoding` takes gzip (Prometheus always sends `gzip`); `gzip;q=0` refuses it.
+pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+    accept_encoding.is_some_and(|value| {
+        value.split(',').any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+    })
+}
+
+/// A body compressed with gzip at the fastest level: a scrape body is repetitive text that
+/// shrinks some twentyfold even so, and it is made once a second.
+pub fn gzip(body: &[u8]) -> Bytes {
+    use std::io::Write;
+    let mut encoder =
+        flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 8), Compression::fast());
+    encoder.write_all(body).expect("writing to memory");
+    Bytes::from(encoder.finish().expect("writing to memory"))
 }
 
 /// The classic text format of an OpenMetrics exposition.
@@ -60,6 +89,16 @@ mod tests {
             "# HELP x_samples_total Probes.\n# TYPE x_samples_total counter\n\
              x_samples_total{a=\"b\"} 3\n# HELP x_d Duration.\n# TYPE x_d gauge\nx_d 0.5\n"
         );
+    }
+
+    #[test]
+    fn gzip_is_taken_when_offered_and_not_refused() {
+        assert!(accepts_gzip(Some("gzip")));
+        assert!(accepts_gzip(Some("br, GZIP;q=0.5")));
+        assert!(accepts_gzip(Some("*")));
+        assert!(!accepts_gzip(Some("gzip;q=0")));
+        assert!(!accepts_gzip(Some("identity, br")));
+        assert!(!accepts_gzip(None));
     }
 
     #[test]
