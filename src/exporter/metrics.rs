@@ -184,7 +184,7 @@ impl ExporterMetrics {
             generation: AtomicU64::new(0),
             encoded_len: AtomicUsize::new(0),
         };
-        metrics.create_every_series();
+        metrics.create_every_series(playback);
         for labels in playback.iter().filter_map(|&i| metrics.targets.get(i)) {
             metrics.playback.create_series(labels);
         }
@@ -192,10 +192,17 @@ impl ExporterMetrics {
     }
 
     /// Series at zero from the start: `rate()` and "absent" alerts see a target before its
-    /// first failure, and the series count is known before the first probe.
-    fn create_every_series(&self) {
-        for labels in &self.targets {
-            for phase in Phase::MEASURED {
+    /// first failure, and the series count is known before the first probe. A playback target
+    /// (index in `playback`) gets no fetch-phase histograms: its sessions never fill them, and
+    /// empty ones would give it a NaN speedup in the recording rules.
+    fn create_every_series(&self, playback: &[usize]) {
+        for (index, labels) in self.targets.iter().enumerate() {
+            let phases = if playback.contains(&index) {
+                &[][..]
+            } else {
+                &Phase::MEASURED[..]
+            };
+            for &phase in phases {
                 let _ = self
                     .phase_seconds
                     .get_or_create(&phase_labels(labels, phase));

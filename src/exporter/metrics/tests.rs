@@ -146,3 +146,21 @@ fn the_certificate_expiry_appears_with_the_first_certificate_and_stays() {
         Some(1_936_872_000.0)
     );
 }
+
+#[test]
+fn a_playback_target_has_no_fetch_phase_series_to_divide_by() {
+    let label = |name: &str| TargetLabels {
+        target: Arc::new(name.into()),
+        role: Role::Candidate,
+    };
+    let metrics = ExporterMetrics::new("eu", [label("cdn"), label("cdn-play")], &[1]);
+    let text = metrics.encode();
+    let total_count = "cdnprobe_phase_duration_seconds_count";
+    assert_eq!(
+        value(&text, total_count, &[("target", "cdn"), ("phase", "total")]),
+        Some(0.0)
+    );
+    assert_eq!(value(&text, total_count, &[("target", "cdn-play")]), None);
+    // Its own series are there from the start.
+    assert!(text.contains("target=\"cdn-play\""), "{text}");
+}
