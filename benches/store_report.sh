@@ -41,32 +41,39 @@ curl -s -X PUT "$AWS_ENDPOINT_URL/bench" >/dev/null
 echo "== $OBJECTS objects × $PER_OBJECT rows: writing spools" >&2
 ROWS=$((OBJECTS * PER_OBJECT))
 cargo run --quiet --example report_synthetic_samples -- "$ROWS" "$WORK/all.csv"
-# One spool per run, named as a run names it; rows split in order, each with the header.
+# One spool per run, named as a run names it. A run probes from one region, so each spool holds
+# one region's rows (in order, each with the header) and `push` lands it as one object.
 python3 - "$WORK" "$OBJECTS" "$PER_OBJECT" <<'PY'
-import os, sys
+import csv, os, sys
 work, objects, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-with open(os.path.join(work, "all.csv")) as f:
+by_region = {}
+with open(os.path.join(work, "all.csv"), newline="") as f:
     header = f.readline()
-    for i in range(objects):
-        for fmt in ("csv", "parquet"):
-            os.makedirs(os.path.join(work, fmt), exist_ok=True)
-        lines = [f.readline() for _ in range(per)]
-        for fmt in ("csv", "parquet"):
-            name = f"20261201T{i // 3600 % 24:02d}{i // 60 % 60:02d}{i % 60:02d}Z-bench-{i:016x}.samples.csv"
-            with open(os.path.join(work, fmt, name), "w") as out:
-                out.write(header)
-                out.writelines(lines)
+    for line in f:
+        by_region.setdefault(next(csv.reader([line]))[1], []).append(line)
+chunks = [rows[at:at + per] for rows in by_region.values() for at in range(0, len(rows), per)]
+assert len(chunks) == objects and all(len(c) == per for c in chunks), "rows do not split evenly"
+for fmt in ("csv", "parquet"):
+    os.makedirs(os.path.join(work, fmt), exist_ok=True)
+for i, lines in enumerate(chunks):
+    name = f"20261201T{i // 3600 % 24:02d}{i // 60 % 60:02d}{i % 60:02d}Z-bench-{i:016x}.samples.csv"
+    for fmt in ("csv", "parquet"):
+        with open(os.path.join(work, fmt, name), "w") as out:
+            out.write(header)
+            out.writelines(lines)
 PY
 for fmt in csv parquet; do
   for spool in "$WORK/$fmt"/*.samples.csv; do
     "$CDNPROBE" push "$spool" "s3://bench/$fmt" --format "$fmt" >/dev/null
   done
 done
+[ "$(curl -s "$AWS_ENDPOINT_URL/bench?list-type=2&prefix=csv/&max-keys=100000" | grep -o '<Key>' | wc -l)" = "$OBJECTS" ]
 size() { curl -s "$AWS_ENDPOINT_URL/bench?list-type=2&prefix=$1/&max-keys=100000" | grep -o '<Size>[0-9]*</Size>' | tr -dc '0-9\n' | awk '{s+=$1} END {print s}'; }
 CSV_BYTES=$(size csv)
 PARQUET_BYTES=$(size parquet)
 
-# A curl config fetching every object of a prefix to /dev/null (moto does not check signatures).
+# A curl config fetching every object of a prefix to /dev/null (signed: moto refuses anonymous
+# reads).
 urls() {
   curl -s "$AWS_ENDPOINT_URL/bench?list-type=2&prefix=$1/&max-keys=100000" | grep -o '<Key>[^<]*</Key>' |
     sed 's|<Key>\(.*\)</Key>|url = "'"$AWS_ENDPOINT_URL"'/bench/\1"\noutput = /dev/null|'
@@ -77,7 +84,8 @@ printf 'format,objects,rows,wall_s,peak_rss_mib,bytes,load_before,curl_fetch_s\n
 for fmt in csv parquet; do
   urls "$fmt" >"$WORK/urls"
   [ "$(grep -c '^url' "$WORK/urls")" = "$OBJECTS" ]
-  /usr/bin/time -f '%e' -o "$WORK/fetch" curl -sf --parallel --parallel-max 16 -K "$WORK/urls"
+  /usr/bin/time -f '%e' -o "$WORK/fetch" curl -sf --aws-sigv4 "aws:amz:$AWS_REGION:s3" \
+    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" --parallel --parallel-max 16 -K "$WORK/urls" 2>/dev/null
   load=$(cut -d' ' -f1 /proc/loadavg)
   /usr/bin/time -f '%e %M' -o "$WORK/time" "$CDNPROBE" report "s3://bench/$fmt" --out "$WORK/report-$fmt" >/dev/null
   read -r wall rss_kib <"$WORK/time"

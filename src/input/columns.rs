@@ -203,7 +203,7 @@ mod tests {
             number_into(column).unwrap()(&mut by_number, Some(number)).unwrap();
         }
         assert_eq!(by_number, by_text);
-        let set = |column: &str, value| number_into(column).unwrap()(&mut by_number, value);
+        let mut set = |column: &str, value| number_into(column).unwrap()(&mut by_number, value);
         assert!(set("ttfb_ms", Some(Number::Float(-1.0))).is_err());
         assert!(set("ttfb_ms", Some(Number::Float(f64::INFINITY))).is_err());
         assert!(set("status", Some(Number::Integer(70_000))).is_err());

@@ -94,15 +94,15 @@ impl<'d> ParquetSamples<'d> {
                 ))
             };
             let array = batch.column(index).as_ref();
-            let stored = match (number, number_cell(array, row)) {
-                (Some(set), Some(value)) => set(sample, value),
-                _ => match text_cell(array, row) {
-                    Some(text) => parse(sample, text),
-                    None => {
-                        cell_text(array, row, &mut self.cell).map_err(at)?;
-                        parse(sample, &self.cell)
-                    }
-                },
+            let stored = if let Some(set) = number
+                && let Some(value) = number_cell(array, row)
+            {
+                set(sample, value)
+            } else if let Some(text) = text_cell(array, row) {
+                parse(sample, text)
+            } else {
+                cell_text(array, row, &mut self.cell).map_err(at)?;
+                parse(sample, &self.cell)
             };
             stored.map_err(at)?;
         }
@@ -123,7 +123,7 @@ impl<'d> ParquetSamples<'d> {
 fn number_cell(array: &dyn Array, row: usize) -> Option<Option<Number>> {
     macro_rules! typed {
         ($type:ty, $variant:ident, $as:ty) => {
-            Number::$variant(array.as_primitive::<$type>().value(row) as $as)
+            Number::$variant(<$as>::from(array.as_primitive::<$type>().value(row)))
         };
     }
     let value = match array.data_type() {

@@ -5,8 +5,11 @@
 //!
 //! Dictionary encoding is for the text columns alone (labels: region, target, cache, error, …,
 //! a handful of distinct values each). Measured times are nearly all distinct, so a dictionary
-//! of them is the column again plus an index per row: for 1,000 benchmark rows it made the
-//! `_ms` columns about a quarter larger than plain values under zstd.
+//! of them is the column again plus an index per row: in the benchmark's objects it made the
+//! `_ms` columns about a quarter larger than plain values under zstd. Statistics are kept per
+//! column chunk (what engines prune row groups by) without page indexes, and the Arrow schema is
+//! not embedded: the Parquet types say everything (timestamps are UTC-adjusted, integers carry
+//! their width), and it took 1.9 KB of every object (6 % of one holding 1,000 samples).
 
 use std::io::Read;
 use std::sync::Arc;
@@ -18,8 +21,9 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::schema::{Column, Kind};
@@ -70,14 +74,17 @@ pub fn csv_to_parquet(csv: impl Read, record: &[Column]) -> Result<Vec<u8>, Parq
     ));
     let mut properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(9)?))
+        .set_statistics_enabled(EnabledStatistics::Chunk)
         .set_dictionary_enabled(false);
     for column in columns.iter().filter(|c| c.kind == Kind::Text) {
         let path = ColumnPath::from(column.name.as_str());
         properties = properties.set_column_dictionary_enabled(path, true);
     }
-    let properties = properties.build();
+    let options = ArrowWriterOptions::new()
+        .with_properties(properties.build())
+        .with_skip_arrow_metadata(true);
     let mut out = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut out, schema.clone(), Some(properties))?;
+    let mut writer = ArrowWriter::try_new_with_options(&mut out, schema.clone(), options)?;
     let mut builders: Vec<Builder> = columns.iter().map(|c| Builder::new(c.kind)).collect();
     let mut record = csv::StringRecord::new();
     let mut pending = 0;
