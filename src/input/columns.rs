@@ -74,6 +74,64 @@ pub fn parse_into(column: &str) -> Option<ParseInto> {
     Some(parse)
 }
 
+/// A numeric cell of a typed file format (Parquet), `None` when null.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    Integer(i64),
+    Float(f64),
+}
+
+/// Stores a typed numeric cell into its place in a sample, by the rules its text would follow.
+pub type NumberInto = fn(&mut Sample, Option<Number>) -> Result<(), String>;
+
+/// How each numeric column of `COLUMNS` takes a typed value (no text in between); `None` for the
+/// text columns (a test checks every numeric column has one).
+pub fn number_into(column: &str) -> Option<NumberInto> {
+    let set: NumberInto = match column {
+        "sample" => |s, v| put(&mut s.sample, required(v).and_then(integer)),
+        "status" => |s, v| put(&mut s.status, v.map(integer).transpose()),
+        "bytes" => |s, v| put(&mut s.bytes, required(v).and_then(integer)),
+        "dns_ms" => |s, v| put(&mut s.dns_ms, v.map(measured).transpose()),
+        "connect_ms" => |s, v| put(&mut s.connect_ms, v.map(measured).transpose()),
+        "tls_ms" => |s, v| put(&mut s.tls_ms, v.map(measured).transpose()),
+        "ttfb_ms" => |s, v| put(&mut s.ttfb_ms, v.map(measured).transpose()),
+        "download_ms" => |s, v| put(&mut s.download_ms, v.map(measured).transpose()),
+        "total_ms" => |s, v| put(&mut s.total_ms, v.map(measured).transpose()),
+        "throughput_mbps" => |s, v| put(&mut s.throughput_mbps, v.map(measured).transpose()),
+        "rtt_ms" => |s, v| put(&mut s.rtt_ms, v.map(measured).transpose()),
+        "retransmits" => |s, v| put(&mut s.retransmits, v.map(integer).transpose()),
+        _ => return None,
+    };
+    Some(set)
+}
+
+fn required(value: Option<Number>) -> Result<Number, String> {
+    value.ok_or_else(|| "not a number: \"\"".to_owned())
+}
+
+/// An integer column's value: a whole float is accepted, as its text (`200`) would be.
+fn integer<T: TryFrom<i64>>(value: Number) -> Result<T, String> {
+    let whole = match value {
+        Number::Integer(n) => Some(n),
+        Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Some(f as i64),
+        Number::Float(_) => None,
+    };
+    whole
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| match value {
+            Number::Integer(n) => format!("out of range: {n}"),
+            Number::Float(f) => format!("not an integer: {f}"),
+        })
+}
+
+fn measured(value: Number) -> Result<f64, String> {
+    let measured = match value {
+        Number::Integer(n) => n as f64,
+        Number::Float(f) => f,
+    };
+    finite_non_negative(measured)
+}
+
 fn text(into: &mut String, value: &str) -> Result<(), String> {
     into.clear();
     into.push_str(value);
@@ -94,7 +152,10 @@ fn number<T: std::str::FromStr>(value: &str) -> Result<T, String> {
 /// A time or a rate: `f64` parses `inf`, `NaN` and negatives, none of which a measurement can be
 /// (an infinite value hangs the chart's axis computation and prints as "inf ms").
 fn measure(value: &str) -> Result<f64, String> {
-    let measured: f64 = number(value)?;
+    finite_non_negative(number(value)?)
+}
+
+fn finite_non_negative(measured: f64) -> Result<f64, String> {
     if measured.is_finite() && measured >= 0.0 {
         Ok(measured)
     } else {
@@ -125,6 +186,31 @@ mod tests {
         for column in COLUMNS {
             assert!(parse_into(column).is_some(), "no parser for {column}");
         }
+    }
+
+    #[test]
+    fn every_numeric_column_takes_typed_values_by_the_rules_of_its_text() {
+        let typed = COLUMNS.iter().filter(|c| number_into(c).is_some()).count();
+        assert_eq!(typed, 12);
+        let (mut by_text, mut by_number) = (Sample::default(), Sample::default());
+        for (column, text, number) in [
+            ("status", "206", Number::Integer(206)),
+            ("status", "206", Number::Float(206.0)),
+            ("ttfb_ms", "12.125", Number::Float(12.125)),
+            ("retransmits", "3", Number::Integer(3)),
+        ] {
+            parse_into(column).unwrap()(&mut by_text, text).unwrap();
+            number_into(column).unwrap()(&mut by_number, Some(number)).unwrap();
+        }
+        assert_eq!(by_number, by_text);
+        let mut set = |column: &str, value| number_into(column).unwrap()(&mut by_number, value);
+        assert!(set("ttfb_ms", Some(Number::Float(-1.0))).is_err());
+        assert!(set("ttfb_ms", Some(Number::Float(f64::INFINITY))).is_err());
+        assert!(set("status", Some(Number::Integer(70_000))).is_err());
+        assert!(set("status", Some(Number::Float(200.5))).is_err());
+        assert!(set("sample", None).is_err());
+        set("ttfb_ms", None).unwrap();
+        assert_eq!(by_number.ttfb_ms, None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! One Parquet file of samples, read a record batch at a time into a reused `Sample`. Each typed
-//! value is written out as the CSV would have it and read by the same column parsers, so a row
-//! means the same whichever format carried it.
+//! One Parquet file of samples, read a record batch at a time into a reused `Sample`. Numbers go
+//! straight into the sample through `columns::number_into`, text is borrowed from the batch, and
+//! any other value (timestamps, a foreign file's types) is written out as the CSV would have it
+//! and read by the same column parsers: a row means the same whichever format carried it.
 
 use std::fmt::Write as _;
 
@@ -15,7 +16,7 @@ use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::file::reader::ChunkReader;
 
-use super::columns::{self, ParseInto};
+use super::columns::{self, Number, NumberInto, ParseInto};
 use super::sources::Data;
 use crate::error::UsageError;
 use crate::sample::Sample;
@@ -31,6 +32,8 @@ pub struct ParquetSamples<'d> {
     names: Vec<String>,
     /// As in the CSV reader: `None` is an optional column this file lacks.
     columns: Vec<(Option<usize>, ParseInto)>,
+    /// For each of `columns`, how a numeric value is stored without text, for numeric columns.
+    numbers: Vec<Option<NumberInto>>,
     cell: String,
     rows: u64,
 }
@@ -44,6 +47,11 @@ impl<'d> ParquetSamples<'d> {
         }
         .map_err(bad)?;
         let columns = columns::resolve(names.iter().map(String::as_str)).map_err(bad)?;
+        // Absent columns read an empty cell, through their text parser.
+        let numbers = columns
+            .iter()
+            .map(|(index, _)| index.and_then(|index| columns::number_into(&names[index])))
+            .collect();
         Ok(ParquetSamples {
             name,
             batches,
@@ -51,6 +59,7 @@ impl<'d> ParquetSamples<'d> {
             next: 0,
             names,
             columns,
+            numbers,
             cell: String::new(),
             rows: 0,
         })
@@ -71,7 +80,7 @@ impl<'d> ParquetSamples<'d> {
         }
         let batch = self.batch.as_ref().expect("a batch with rows left");
         let row = self.next;
-        for (index, parse) in &self.columns {
+        for ((index, parse), number) in self.columns.iter().zip(&self.numbers) {
             let Some(index) = *index else {
                 let _ = parse(sample, "");
                 continue;
@@ -84,8 +93,18 @@ impl<'d> ParquetSamples<'d> {
                     self.names[index]
                 ))
             };
-            cell_text(batch.column(index), row, &mut self.cell).map_err(at)?;
-            parse(sample, &self.cell).map_err(at)?;
+            let array = batch.column(index).as_ref();
+            let stored = if let Some(set) = number
+                && let Some(value) = number_cell(array, row)
+            {
+                set(sample, value)
+            } else if let Some(text) = text_cell(array, row) {
+                parse(sample, text)
+            } else {
+                cell_text(array, row, &mut self.cell).map_err(at)?;
+                parse(sample, &self.cell)
+            };
+            stored.map_err(at)?;
         }
         self.next += 1;
         self.rows += 1;
@@ -98,6 +117,47 @@ impl<'d> ParquetSamples<'d> {
         }
         Ok(self.rows)
     }
+}
+
+/// A cell of a numeric array as a number (`Some(None)` when null); `None` for other arrays.
+fn number_cell(array: &dyn Array, row: usize) -> Option<Option<Number>> {
+    macro_rules! typed {
+        ($type:ty, $variant:ident, $as:ty) => {
+            Number::$variant(<$as>::from(array.as_primitive::<$type>().value(row)))
+        };
+    }
+    let value = match array.data_type() {
+        DataType::Int8 => typed!(Int8Type, Integer, i64),
+        DataType::Int16 => typed!(Int16Type, Integer, i64),
+        DataType::Int32 => typed!(Int32Type, Integer, i64),
+        DataType::Int64 => typed!(Int64Type, Integer, i64),
+        DataType::UInt8 => typed!(UInt8Type, Integer, i64),
+        DataType::UInt16 => typed!(UInt16Type, Integer, i64),
+        DataType::UInt32 => typed!(UInt32Type, Integer, i64),
+        DataType::Float32 => typed!(Float32Type, Float, f64),
+        DataType::Float64 => typed!(Float64Type, Float, f64),
+        _ => return None,
+    };
+    Some((!array.is_null(row)).then_some(value))
+}
+
+/// A cell of a text array, borrowed (empty when null); `None` for other arrays.
+fn text_cell(array: &dyn Array, row: usize) -> Option<&str> {
+    let data_type = array.data_type();
+    if !matches!(
+        data_type,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    ) {
+        return None;
+    }
+    if array.is_null(row) {
+        return Some("");
+    }
+    Some(match data_type {
+        DataType::Utf8 => array.as_string::<i32>().value(row),
+        DataType::LargeUtf8 => array.as_string::<i64>().value(row),
+        _ => array.as_string_view().value(row),
+    })
 }
 
 /// The column names of a Parquet file and a reader of its record batches.
@@ -119,9 +179,9 @@ fn batches<T: ChunkReader + 'static>(
     Ok((names, reader))
 }
 
-/// A value as the CSV writes it: numbers in Rust's shortest round-trip form (so they parse back
-/// to the same `f64`), timestamps in RFC 3339 UTC with microseconds as the probe writes them,
-/// null as an empty cell.
+/// A value as the CSV writes it (for the values `number_cell` and `text_cell` do not take):
+/// numbers in Rust's shortest round-trip form (so they parse back to the same `f64`), timestamps
+/// in RFC 3339 UTC with microseconds as the probe writes them, null as an empty cell.
 fn cell_text(array: &dyn Array, row: usize, out: &mut String) -> Result<(), String> {
     out.clear();
     if array.is_null(row) {
@@ -133,9 +193,6 @@ fn cell_text(array: &dyn Array, row: usize, out: &mut String) -> Result<(), Stri
         };
     }
     let _ = match array.data_type() {
-        DataType::Utf8 => write!(out, "{}", array.as_string::<i32>().value(row)),
-        DataType::LargeUtf8 => write!(out, "{}", array.as_string::<i64>().value(row)),
-        DataType::Utf8View => write!(out, "{}", array.as_string_view().value(row)),
         DataType::Boolean => write!(out, "{}", array.as_boolean().value(row)),
         DataType::Int8 => number!(Int8Type),
         DataType::Int16 => number!(Int16Type),

@@ -79,7 +79,7 @@ pub fn columns_for(kind: &str) -> Option<Vec<Column>> {
         "requests" => {
             let mut columns = columns_of::<Sample>();
             columns.extend([
-                Column::new("session", Kind::Integer),
+                Column::new("session", Kind::Int64),
                 Column::new("object", Kind::Text),
             ]);
             Some(columns)

@@ -2,10 +2,11 @@
 //! record's own `Deserialize` implementation: the struct is the one place a column is declared,
 //! so a field added to it becomes a Parquet column with no list to update here.
 //!
-//! Types: integers → Int64 (signed, which every engine reads), floats → Float64, text and enums
-//! (by their serde names) → Utf8, `bool` → Boolean, text fields named `*_at` (RFC 3339 by the
-//! probe's convention) → Timestamp(µs, UTC), nullable (an empty time is null) except
-//! `started_at`; `Option<T>` → nullable, an empty cell is null.
+//! Types: integers → the narrowest signed type that holds every value of the field (signed, which
+//! every engine reads: `u8`/`i16` → Int16, `u16`/`i32` → Int32, wider → Int64), floats → Float64,
+//! text and enums (by their serde names) → Utf8, `bool` → Boolean, text fields named `*_at`
+//! (RFC 3339 by the probe's convention) → Timestamp(µs, UTC), nullable (an empty time is null)
+//! except `started_at`; `Option<T>` → nullable, an empty cell is null.
 
 use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
 
@@ -13,7 +14,9 @@ use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, Visitor}
 pub enum Kind {
     Text,
     Timestamp,
-    Integer,
+    Int16,
+    Int32,
+    Int64,
     Float,
     Boolean,
 }
@@ -141,14 +144,14 @@ impl<'de> Deserializer<'de> for Field<'_> {
 
     traced! {
         deserialize_bool => Kind::Boolean, visit_bool(false);
-        deserialize_i8 => Kind::Integer, visit_i8(0);
-        deserialize_i16 => Kind::Integer, visit_i16(0);
-        deserialize_i32 => Kind::Integer, visit_i32(0);
-        deserialize_i64 => Kind::Integer, visit_i64(0);
-        deserialize_u8 => Kind::Integer, visit_u8(0);
-        deserialize_u16 => Kind::Integer, visit_u16(0);
-        deserialize_u32 => Kind::Integer, visit_u32(0);
-        deserialize_u64 => Kind::Integer, visit_u64(0);
+        deserialize_i8 => Kind::Int16, visit_i8(0);
+        deserialize_i16 => Kind::Int16, visit_i16(0);
+        deserialize_i32 => Kind::Int32, visit_i32(0);
+        deserialize_i64 => Kind::Int64, visit_i64(0);
+        deserialize_u8 => Kind::Int16, visit_u8(0);
+        deserialize_u16 => Kind::Int32, visit_u16(0);
+        deserialize_u32 => Kind::Int64, visit_u32(0);
+        deserialize_u64 => Kind::Int64, visit_u64(0);
         deserialize_f32 => Kind::Float, visit_f32(0.0);
         deserialize_f64 => Kind::Float, visit_f64(0.0);
     }
@@ -218,11 +221,11 @@ mod tests {
         );
         assert_eq!(
             (of("sample").kind, of("sample").nullable),
-            (Kind::Integer, false)
+            (Kind::Int64, false)
         );
         assert_eq!(
             (of("status").kind, of("status").nullable),
-            (Kind::Integer, true)
+            (Kind::Int32, true)
         );
         assert_eq!(
             (of("ttfb_ms").kind, of("ttfb_ms").nullable),
