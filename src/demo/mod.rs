@@ -43,8 +43,9 @@ pub struct DemoArgs {
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub samples: u64,
     /// Playback sessions (`cdnprobe play`) per target and region, after the samples; 0 plays
-    /// none. Each lasts about 10 s of media ÷ the time scale.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    /// none. Each lasts about 10 s of media ÷ the time scale. Two by default, so the demo's three
+    /// targets stay within a minute.
+    #[arg(long, value_name = "N", default_value_t = 2)]
     pub sessions: u64,
     /// Which lab: `netns` (network namespaces and a packet delay line: real kernel TCP; needs
     /// root or CAP_NET_ADMIN), `relay` (user-space relays on loopback, no privileges), or `auto`
