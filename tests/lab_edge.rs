@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use cdnprobe::lab::edge::Edge;
 use cdnprobe::lab::link::{Link, LinkProfile, Shape};
+use cdnprobe::lab::tls::{ALPN_H2_AND_HTTP1, TestCa};
 use http::StatusCode;
 use lab_support::{Origin, fetch, get, get_range, object_bytes};
 
@@ -156,4 +157,23 @@ async fn a_miss_crosses_the_far_path_and_a_hit_does_not() {
     assert!(miss.ttfb >= 2 * one_way, "miss ttfb {:?}", miss.ttfb);
     assert!(hit.ttfb < one_way, "hit ttfb {:?}", hit.ttfb);
     assert_eq!(hit.body, miss.body);
+}
+
+#[tokio::test]
+async fn once_the_edge_answers_h3_every_answer_advertises_it() {
+    let (_origin, mut edge, path) = edge_holding_an_object().await;
+    assert_eq!(get(edge.local_addr(), &path).await.header("alt-svc"), "");
+    let ca = TestCa::new().unwrap();
+    let tls = ca
+        .server_config(&["cdn.lab.test"], ALPN_H2_AND_HTTP1)
+        .unwrap();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp_addr = udp.local_addr().unwrap();
+
+    edge.serve_h3(udp, &tls, 8443).unwrap();
+
+    assert_eq!(edge.h3_addr(), Some(udp_addr));
+    let hit = get(edge.local_addr(), &path).await;
+    assert_eq!(hit.header("x-cache"), "Hit from cloudfront");
+    assert_eq!(hit.header("alt-svc"), "h3=\":8443\"; ma=86400");
 }

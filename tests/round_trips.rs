@@ -18,7 +18,7 @@ use cdnprobe::lab::netns::delay_line::LinkSpec;
 use cdnprobe::lab::netns::namespace::{NamespaceError, unavailable_reason};
 use cdnprobe::lab::tls::{ALPN_H2_AND_HTTP1, TestCa};
 use cdnprobe::sample::Sample;
-use netns_support::{B, on_host, two_hosts};
+use netns_support::{B, assert_round_trips, handshake, on_host, two_hosts};
 
 const ONE_WAY: Duration = Duration::from_millis(25);
 const RTT_MS: f64 = 50.0;
@@ -132,30 +132,6 @@ impl Lab {
     }
 }
 
-fn handshake(row: &Sample) -> Option<f64> {
-    Some(row.connect_ms? + row.tls_ms?)
-}
-
-/// Asserts the median of `value` over `rows`, in round trips of the path, is within `low..=high`.
-fn assert_round_trips(
-    what: &str,
-    rows: &[Sample],
-    value: fn(&Sample) -> Option<f64>,
-    (low, high): (f64, f64),
-) {
-    let mut values: Vec<f64> = rows
-        .iter()
-        .map(|row| value(row).unwrap_or_else(|| panic!("{what} empty in {row:?}")))
-        .collect();
-    values.sort_by(f64::total_cmp);
-    let round_trips = values[values.len() / 2] / RTT_MS;
-    eprintln!("{what}: median {round_trips:.3} round trips of {RTT_MS} ms");
-    assert!(
-        (low..=high).contains(&round_trips),
-        "{what}: {round_trips:.2} round trips of {RTT_MS} ms, expected {low}–{high}"
-    );
-}
-
 #[test]
 fn the_quic_handshake_takes_one_round_trip_and_tcp_with_tls_two() {
     let Some(lab) = lab() else { return };
@@ -164,20 +140,32 @@ fn the_quic_handshake_takes_one_round_trip_and_tcp_with_tls_two() {
     assert!(h3.iter().all(|row| row.http_version == "3"), "{h3:?}");
     // Attribution, not speed: the tolerances are far wider than scheduling noise and far
     // narrower than a round trip, so a handshake counted one round trip short or long fails.
-    assert_round_trips("h3 connect + tls", &h3, handshake, (0.8, 1.6));
-    assert_round_trips("h2 connect + tls", &h2, handshake, (1.8, 2.8));
+    assert_round_trips("h3 connect + tls", &h3, handshake, RTT_MS, (0.8, 1.6));
+    assert_round_trips("h2 connect + tls", &h2, handshake, RTT_MS, (1.8, 2.8));
     // And each part where it belongs: TCP's connect is the SYN's round trip, QUIC's connect is
     // the Initial's.
-    assert_round_trips("h2 connect", &h2, |row| row.connect_ms, (0.8, 1.6));
-    assert_round_trips("h3 connect", &h3, |row| row.connect_ms, (0.8, 1.6));
+    assert_round_trips("h2 connect", &h2, |row| row.connect_ms, RTT_MS, (0.8, 1.6));
+    assert_round_trips("h3 connect", &h3, |row| row.connect_ms, RTT_MS, (0.8, 1.6));
 }
 
 #[test]
 fn rtt_ms_is_the_path_s_round_trip_over_tcp_and_quic() {
     let Some(lab) = lab() else { return };
     let (h2, h3) = lab.probe_both("?bytes=200000");
-    assert_round_trips("h2 rtt_ms (TCP_INFO)", &h2, |row| row.rtt_ms, (0.9, 1.5));
-    assert_round_trips("h3 rtt_ms (quinn)", &h3, |row| row.rtt_ms, (0.9, 1.5));
+    assert_round_trips(
+        "h2 rtt_ms (TCP_INFO)",
+        &h2,
+        |row| row.rtt_ms,
+        RTT_MS,
+        (0.9, 1.5),
+    );
+    assert_round_trips(
+        "h3 rtt_ms (quinn)",
+        &h3,
+        |row| row.rtt_ms,
+        RTT_MS,
+        (0.9, 1.5),
+    );
     // Nothing is lost on this path.
     assert!(h2.iter().all(|row| row.retransmits == Some(0)), "{h2:?}");
     assert!(h3.iter().all(|row| row.retransmits == Some(0)), "{h3:?}");

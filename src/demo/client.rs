@@ -12,12 +12,21 @@ use crate::cli::{Cli, Command};
 use crate::lab::choice::AnyRegionLab;
 use crate::lab::regions::TimeScale;
 
-/// Probes `targets` (label, URL) through `lab` with `cdnprobe run`, interleaved, `samples` each,
+/// One target the demo measures: its label, its URL and whether it is fetched over HTTP/3
+/// (`--http3-target LABEL`; the others take what ALPN agrees).
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub label: &'static str,
+    pub url: String,
+    pub http3: bool,
+}
+
+/// Probes `targets` through `lab` with `cdnprobe run`, interleaved, `samples` each,
 /// appending rows to `csv`; the probe runs where the lab's client is.
 pub async fn probe(
     lab: &AnyRegionLab,
     region: &str,
-    targets: &[(&str, String)],
+    targets: &[Target],
     samples: u64,
     ca_pem: &Path,
     csv: &Path,
@@ -35,7 +44,7 @@ pub async fn probe(
 pub async fn play(
     lab: &AnyRegionLab,
     region: &str,
-    targets: &[(&str, String)],
+    targets: &[Target],
     sessions: u64,
     scale: TimeScale,
     ca_pem: &Path,
@@ -56,14 +65,20 @@ fn client_argv(
     command: &str,
     lab: &AnyRegionLab,
     region: &str,
-    targets: &[(&str, String)],
+    targets: &[Target],
     count: u64,
     ca_pem: &Path,
     csv: &Path,
 ) -> anyhow::Result<Vec<String>> {
     let mut argv: Vec<String> = vec!["cdnprobe".into(), command.into()];
-    for (label, url) in targets {
-        argv.extend(["--target".into(), format!("{label}={url}")]);
+    for target in targets {
+        argv.extend([
+            "--target".into(),
+            format!("{}={}", target.label, target.url),
+        ]);
+    }
+    for target in targets.iter().filter(|target| target.http3) {
+        argv.extend(["--http3-target".into(), target.label.to_owned()]);
     }
     let resolver = lab.resolver().to_string();
     let count = count.to_string();

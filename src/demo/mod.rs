@@ -22,13 +22,16 @@ use crate::report::playback::{self, Playback};
 use crate::report::playback_chart;
 use anyhow::Context as _;
 use client::path_arg;
-pub use client::{play, probe};
-pub use output::total_speedups;
+pub use client::{Target, play, probe};
 use output::{append_lab_section, emulation_note, print_comparison, textwrap};
+pub use output::{total_speedups, total_speedups_from_summary};
 
 /// The video the demo uploads: 20 s of H.264 at 1.6 Mbit/s, 3.99 MB, made by
 /// `scripts/make-demo-video.sh` and built into the binary so the demo runs from any directory.
 pub const DEMO_VIDEO: &[u8] = include_bytes!("../../assets/demo.mp4");
+
+/// The label of the edge probed over HTTP/3, beside `cloudfront` (the same edge over h2).
+pub const H3_TARGET: &str = "cloudfront-h3";
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -40,8 +43,9 @@ pub struct DemoArgs {
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub samples: u64,
     /// Playback sessions (`cdnprobe play`) per target and region, after the samples; 0 plays
-    /// none. Each lasts about 10 s of media ÷ the time scale.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    /// none. Each lasts about 10 s of media ÷ the time scale. Two by default, so the demo's three
+    /// targets stay within a minute.
+    #[arg(long, value_name = "N", default_value_t = 2)]
     pub sessions: u64,
     /// Which lab: `netns` (network namespaces and a packet delay line: real kernel TCP; needs
     /// root or CAP_NET_ADMIN), `relay` (user-space relays on loopback, no privileges), or `auto`
@@ -153,9 +157,12 @@ impl Scenario {
         let comparison = self.out.join("comparison.csv");
         print_comparison(&comparison)?;
         let speedups = total_speedups(&comparison)?;
+        let h3_speedups =
+            total_speedups_from_summary(&self.out.join("summary.csv"), "s3", H3_TARGET)?;
         println!(
-            "\ncloudfront's total-time speedup here against the original's (inputs not tuned):\n{}",
-            output::outcome_table(&speedups)
+            "\ncloudfront's total-time speedup here against the original's (inputs not tuned), \
+             and {H3_TARGET}'s:\n{}",
+            output::outcome_table(&speedups, &h3_speedups)
         );
         if self.sessions > 0 {
             let playback = Playback::read(std::slice::from_ref(&samples_dir))?;
@@ -171,6 +178,7 @@ impl Scenario {
             self.time_scale,
             &self.regions,
             &speedups,
+            &h3_speedups,
         )?;
 
         println!(
@@ -235,14 +243,28 @@ impl Scenario {
             let lab =
                 AnyRegionLab::start(&self.lab, &ca, origin.addr(), region, self.time_scale).await?;
             println!(
-                "{}: probing s3 (origin) and cloudfront (edge, POP {})\n  {}",
+                "{}: probing s3 (origin, HTTP/1.1), cloudfront (edge, POP {}, h2) and {H3_TARGET} \
+                 (the same edge over h3)\n  {}",
                 region.name,
                 region.edge_pop,
                 lab.hosts()
             );
             let targets = [
-                ("s3", lab.origin_url(&video.path)),
-                ("cloudfront", lab.edge_url(&video.path)),
+                Target {
+                    label: "s3",
+                    url: lab.origin_url(&video.path),
+                    http3: false,
+                },
+                Target {
+                    label: "cloudfront",
+                    url: lab.edge_url(&video.path),
+                    http3: false,
+                },
+                Target {
+                    label: H3_TARGET,
+                    url: lab.edge_url(&video.path),
+                    http3: true,
+                },
             ];
             let code = self
                 .measure(&lab, region, &targets, &ca_pem, &samples_dir)
@@ -284,7 +306,7 @@ impl Scenario {
         &self,
         lab: &AnyRegionLab,
         region: &Region,
-        targets: &[(&str, String)],
+        targets: &[Target],
         ca_pem: &Path,
         samples_dir: &Path,
     ) -> anyhow::Result<ExitCode> {
@@ -298,8 +320,8 @@ impl Scenario {
             return Ok(code);
         }
         println!(
-            "{}: playing the video over s3 (HTTP/1.1) and cloudfront (h2), {} session(s) each, \
-             at {}× (--playback-rate, the time scale)",
+            "{}: playing the video over s3 (HTTP/1.1), cloudfront (h2) and {H3_TARGET} (h3), {} \
+             session(s) each, at {}× (--playback-rate, the time scale)",
             region.name,
             self.sessions,
             self.time_scale.k()

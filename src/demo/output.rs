@@ -7,8 +7,7 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use crate::lab::choice::LabKind;
-use crate::lab::netns::region::ACCESS_QUEUE_TIME;
-use crate::lab::regions::{PUBLISHED, Region, TimeScale};
+use crate::lab::regions::{ACCESS_QUEUE_TIME, PUBLISHED, Region, TimeScale};
 
 /// The inputs of every region as a markdown table (the same for the terminal and report.md).
 pub fn inputs_table(regions: &[Region]) -> String {
@@ -39,24 +38,26 @@ pub fn emulation_note(lab: &LabKind, scale: TimeScale, plays: bool) -> String {
     let how = match lab {
         LabKind::Namespaces => format!(
             "The client, the origin (labelled s3: the real cdnprobe-server behind TLS, HTTP/1.1) \
-             and a caching edge (labelled cloudfront: h2, warm connection to the origin) each live \
-             in a network namespace; a packet router in the lab process holds every IP packet for \
+             and a caching edge (labelled cloudfront over h2 and cloudfront-h3 over h3 on the \
+             same port, warm connection to the origin) each live in a network namespace; a packet router in the lab process holds every IP packet for \
              its path's one-way delay, serialises it at the access line's rate behind a queue of \
              {} ms of traffic (tail drop) and drops it with the line's loss rate, seeded. The \
              kernel's own TCP runs end to end, so the TCP handshake, slow start and loss recovery \
-             are real and `connect` takes its round trip.",
+             are real and `connect` takes its round trip; QUIC runs on the kernel's UDP over the \
+             same lines.",
             ACCESS_QUEUE_TIME.as_millis()
         ),
         LabKind::Relays { .. } => "User-space TCP relays on loopback add half the round trip each \
              way and the access line's rate on the downlink; they cannot delay the TCP handshake \
              (`connect` is loopback time), do not lose packets, and terminate TCP, so slow start \
-             happens on loopback."
+             happens on loopback. The edge's HTTP/3 (cloudfront-h3) crosses a datagram relay with \
+             the same delays and rate, which delays every datagram, the QUIC handshake's too."
             .to_owned(),
     };
     let playback = if plays {
         format!(
             " The video is also played (`cdnprobe play`, a first-time viewer per session) over \
-             s3 (HTTP/1.1) and cloudfront (h2) at {}× real time (`--playback-rate {}`), so its \
+             s3 (HTTP/1.1), cloudfront (h2) and cloudfront-h3 (h3) at {}× real time (`--playback-rate {}`), so its \
              startup and stall times are lab times like every other duration.",
             scale.k(),
             scale.k()
@@ -79,39 +80,82 @@ pub fn emulation_note(lab: &LabKind, scale: TimeScale, plays: bool) -> String {
 
 /// Reads the total-time speedup per region from comparison.csv.
 pub fn total_speedups(comparison: &Path) -> anyhow::Result<Vec<(String, f64)>> {
-    let mut reader = csv::Reader::from_path(comparison)
-        .with_context(|| format!("reading {}", comparison.display()))?;
+    Ok(total_rows(comparison, ["region", "speedup"])?
+        .into_iter()
+        .filter_map(|[region, speedup]| Some((region, speedup.parse().ok()?)))
+        .collect())
+}
+
+/// The `columns` of every row of a report table whose phase is `total`.
+fn total_rows<const N: usize>(
+    table: &Path,
+    columns: [&str; N],
+) -> anyhow::Result<Vec<[String; N]>> {
+    let mut reader =
+        csv::Reader::from_path(table).with_context(|| format!("reading {}", table.display()))?;
     let headers = reader.headers()?.clone();
     let column = |name: &str| {
         headers
             .iter()
             .position(|h| h == name)
-            .with_context(|| format!("{} has no {name} column", comparison.display()))
+            .with_context(|| format!("{} has no {name} column", table.display()))
     };
-    let (region, phase, speedup) = (column("region")?, column("phase")?, column("speedup")?);
-    let mut speedups = Vec::new();
+    let phase = column("phase")?;
+    let mut indexes = [0; N];
+    for (index, name) in indexes.iter_mut().zip(columns) {
+        *index = column(name)?;
+    }
+    let mut rows = Vec::new();
     for record in reader.records() {
         let record = record?;
-        if &record[phase] == "total"
-            && let Ok(value) = record[speedup].parse()
-        {
-            speedups.push((record[region].to_owned(), value));
+        if &record[phase] == "total" {
+            rows.push(indexes.map(|index| record[index].to_owned()));
         }
     }
+    Ok(rows)
+}
+
+/// Reads each region's total-time speedup of `candidate` over `baseline` (p50 ÷ p50, as
+/// comparison.csv's) from summary.csv, for a target beside the report's compared pair.
+pub fn total_speedups_from_summary(
+    summary: &Path,
+    baseline: &str,
+    candidate: &str,
+) -> anyhow::Result<Vec<(String, f64)>> {
+    let totals: Vec<(String, String, f64)> = total_rows(summary, ["region", "target", "p50"])?
+        .into_iter()
+        .filter_map(|[region, target, p50]| Some((region, target, p50.parse().ok()?)))
+        .collect();
+    let speedups = totals
+        .iter()
+        .filter(|(_, label, _)| label == baseline)
+        .filter_map(|(region, _, b)| {
+            let (_, _, c) = totals
+                .iter()
+                .find(|(r, label, c)| r == region && label == candidate && *c > 0.0)?;
+            Some((region.clone(), b / c))
+        })
+        .collect();
     Ok(speedups)
 }
 
-/// The lab's outcome against the original's, one markdown table.
-pub fn outcome_table(speedups: &[(String, f64)]) -> String {
+/// The lab's outcome against the original's, one markdown table: cloudfront (h2) over s3, as
+/// the original compared, and beside it cloudfront-h3 over s3 (the original had no h3).
+pub fn outcome_table(speedups: &[(String, f64)], h3_speedups: &[(String, f64)]) -> String {
     let mut table = String::from(
-        "| region | cloudfront speedup, total p50 (this lab) | original | lab ÷ original |\n\
-         |---|---:|---:|---:|\n",
+        "| region | cloudfront speedup, total p50 (this lab) | original | lab ÷ original | \
+         cloudfront-h3 speedup (this lab) |\n\
+         |---|---:|---:|---:|---:|\n",
     );
     for (region, lab) in speedups {
         if let Some(original) = PUBLISHED.iter().find(|p| p.region == region) {
+            let h3 = h3_speedups
+                .iter()
+                .find(|(r, _)| r == region)
+                .map_or_else(|| "–".to_owned(), |(_, s)| format!("{s:.2}×"));
             let _ = writeln!(
                 table,
-                "| {region} | {lab:.2}× | {:.2}× | {:.2} |",
+                "| {region} | {lab:.2}× | {:.2}× | {:.2} | {h3} |",
                 original.total_speedup,
                 lab / original.total_speedup
             );
@@ -127,6 +171,7 @@ pub fn append_lab_section(
     scale: TimeScale,
     regions: &[Region],
     speedups: &[(String, f64)],
+    h3_speedups: &[(String, f64)],
 ) -> anyhow::Result<()> {
     use std::io::Write as _;
     let section = format!(
@@ -136,7 +181,7 @@ pub fn append_lab_section(
         lab.headline(),
         scale.k(),
         inputs_table(regions),
-        outcome_table(speedups),
+        outcome_table(speedups, h3_speedups),
         match lab {
             LabKind::Namespaces => "real kernel TCP over these paths",
             LabKind::Relays { .. } => "the relay lab",

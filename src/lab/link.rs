@@ -90,7 +90,17 @@ pub struct Link {
 impl Link {
     /// Listens on a free port of 127.0.0.1 and relays every connection to `upstream`.
     pub async fn start(upstream: SocketAddr, profile: LinkProfile) -> std::io::Result<Self> {
-        let listening = Listening::start(move |client| relay(client, upstream, profile)).await?;
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), upstream, profile).await
+    }
+
+    /// As [`Link::start`], listening on `bind` (a port chosen to match a datagram link's).
+    pub async fn start_on(
+        bind: SocketAddr,
+        upstream: SocketAddr,
+        profile: LinkProfile,
+    ) -> std::io::Result<Self> {
+        let listening =
+            Listening::start_on(bind, move |client| relay(client, upstream, profile)).await?;
         Ok(Self { listening, profile })
     }
 
@@ -186,7 +196,7 @@ async fn deliver(mut in_flight: mpsc::Receiver<InFlight>, mut to: OwnedWriteHalf
 
 /// A token bucket in bytes: `rate` bytes per second, at most `depth` bytes saved up.
 #[derive(Debug)]
-struct TokenBucket {
+pub(super) struct TokenBucket {
     rate: f64,
     depth: f64,
     tokens: f64,
@@ -194,7 +204,7 @@ struct TokenBucket {
 }
 
 impl TokenBucket {
-    fn new(rate: f64, depth: usize, now: Instant) -> Self {
+    pub(super) fn new(rate: f64, depth: usize, now: Instant) -> Self {
         let depth = depth.max(1) as f64;
         Self {
             rate,
@@ -206,7 +216,7 @@ impl TokenBucket {
 
     /// Takes `bytes` that arrived at `now` and returns when they have been sent at the bucket's
     /// rate (`now` itself when enough tokens were saved up).
-    fn take(&mut self, bytes: usize, now: Instant) -> Instant {
+    pub(super) fn take(&mut self, bytes: usize, now: Instant) -> Instant {
         if now > self.updated {
             let earned = now.duration_since(self.updated).as_secs_f64() * self.rate;
             self.tokens = (self.tokens + earned).min(self.depth);
@@ -221,6 +231,11 @@ impl TokenBucket {
         self.tokens = 0.0;
         self.updated += wait;
         self.updated
+    }
+
+    /// Bytes taken but not yet sent at `now`: the queue in front of the bucket.
+    pub(super) fn queued_bytes(&self, now: Instant) -> f64 {
+        self.updated.saturating_duration_since(now).as_secs_f64() * self.rate
     }
 }
 
@@ -242,6 +257,7 @@ mod tests {
         bucket.take(100, start);
         let departs = bucket.take(100, start);
         assert_eq!(departs - start, Duration::from_millis(100));
+        assert_eq!(bucket.queued_bytes(start), 100.0);
         let departs = bucket.take(50, start);
         assert_eq!(departs - start, Duration::from_millis(150));
     }

@@ -2,6 +2,7 @@
 //! delays, and user-space links that emulate far-origin and near-edge network paths.
 
 pub mod choice;
+pub mod datagram_link;
 pub mod dns;
 pub mod edge;
 pub mod fixture;

@@ -4,18 +4,22 @@
 //!                  DNS (s3.lab.test, cdn.lab.test → 127.0.0.1, per-name answer delays)
 //! probe ──far link──▶ TLS front (s3.lab.test, http/1.1) ──▶ origin server
 //! probe ──near link─▶ TLS front (cdn.lab.test, h2 + http/1.1) ──▶ edge ──far link──▶ origin server
+//! probe ══near datagram link (same port, UDP)══▶ edge's QUIC endpoint (h3) ─┘
 //! ```
 //!
 //! The probe reaches each host by name through the lab's DNS, on the port of the link in front of
 //! it, and trusts the lab's CA. The edge's misses cross a far link of their own, as CloudFront's
-//! fetches from S3 cross the long path; its hits stay on the near side.
+//! fetches from S3 cross the long path; its hits stay on the near side. The edge's HTTP/3 takes
+//! the same port number on UDP, through a datagram link with the near link's delay and rate, and
+//! its answers advertise it (`Alt-Svc`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::datagram_link::DatagramLink;
 use super::dns::{DnsRecord, DnsServer};
-use super::edge::{Edge, EdgeCounts};
+use super::edge::{Edge, EdgeCounts, EdgeH3Error};
 use super::front::TlsFront;
 use super::link::{Link, LinkProfile, Shape};
 use super::regions::{Region, TimeScale};
@@ -37,6 +41,8 @@ pub enum LabError {
     Netns(#[from] super::netns::namespace::NamespaceError),
     #[error("the edge cannot reach the origin: {0}")]
     Origin(#[from] super::upstream::OriginError),
+    #[error("the edge's HTTP/3 front: {0}")]
+    EdgeH3(#[from] EdgeH3Error),
 }
 
 /// How the relay lab emulates one client→server path.
@@ -45,6 +51,9 @@ pub struct PathProfile {
     /// Added by the DNS server before it answers for this path's host name.
     pub dns_delay: Duration,
     pub link: LinkProfile,
+    /// The access line's queue for datagrams (tail drop beyond it). A TCP relay needs none:
+    /// TCP's flow control holds the sender back at the bucket.
+    pub queue_bytes: usize,
 }
 
 /// The paths a region sees, and the edge's POP name.
@@ -62,9 +71,12 @@ pub struct RegionPaths {
 impl RegionPaths {
     /// `region`'s physics at `scale`, as relays can carry it: half the round trip each way and
     /// the access rate on the downlink. Relays carry byte streams, not packets, so the region's
-    /// loss rate has no effect here, and TCP's own dynamics stay on loopback.
+    /// loss rate has no effect here, and TCP's own dynamics stay on loopback. Datagrams (QUIC)
+    /// queue behind the access line as on the namespace lab
+    /// ([`Region::access_queue_bytes`]).
     pub fn of(region: &Region, scale: TimeScale) -> Self {
         let access = scale.rate(region.access_bits_per_second) / 8.0;
+        let queue_bytes = region.access_queue_bytes();
         let path = |rtt: Duration, dns: Duration| {
             let one_way = Shape::latency(scale.delay(rtt) / 2);
             PathProfile {
@@ -73,6 +85,7 @@ impl RegionPaths {
                     uplink: one_way,
                     downlink: one_way.with_rate(access),
                 },
+                queue_bytes,
             }
         };
         Self {
@@ -116,7 +129,8 @@ pub struct RegionLab {
     far_link: Link,
     near_link: Link,
     edge: Edge,
-    // Kept for their ports: each is the upstream of a link above.
+    // Kept for their ports: each is the upstream of a link above, or the way in to h3.
+    _near_datagram_link: DatagramLink,
     _origin_front: TlsFront,
     _edge_front: TlsFront,
     _edge_far_link: Link,
@@ -137,9 +151,12 @@ impl RegionLab {
         let edge_far_link = Link::start(origin, paths.edge_origin).await?;
         let upstream = Upstream::tcp(edge_far_link.local_addr());
         upstream.warm().await?;
-        let edge = Edge::start_with(upstream, paths.edge_pop).await?;
-        let edge_front = TlsFront::start(edge_tls, edge.local_addr()).await?;
-        let near_link = Link::start(edge_front.local_addr(), paths.edge.link).await?;
+        let mut edge = Edge::start_with(upstream, paths.edge_pop).await?;
+        let edge_front = TlsFront::start(edge_tls.clone(), edge.local_addr()).await?;
+        let edge_udp = std::net::UdpSocket::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+        let (near_link, near_datagram_link) =
+            links_on_one_port(edge_front.local_addr(), edge_udp.local_addr()?, paths.edge).await?;
+        edge.serve_h3(edge_udp, &edge_tls, near_link.local_addr().port())?;
 
         let loopback = vec![IpAddr::V4(Ipv4Addr::LOCALHOST)];
         let dns = DnsServer::start(vec![
@@ -152,6 +169,7 @@ impl RegionLab {
             far_link,
             near_link,
             edge,
+            _near_datagram_link: near_datagram_link,
             _origin_front: origin_front,
             _edge_front: edge_front,
             _edge_far_link: edge_far_link,
@@ -191,5 +209,29 @@ impl RegionLab {
     /// Stops the DNS server and waits for it; the other pieces stop as they are dropped.
     pub async fn shutdown(self) {
         self.dns.shutdown().await;
+    }
+}
+
+/// A TCP link to `tcp` and a datagram link to `udp` on the same free port number of 127.0.0.1,
+/// as a host serves h2 and h3 on one port (tries again when the number is taken on TCP).
+async fn links_on_one_port(
+    tcp: SocketAddr,
+    udp: SocketAddr,
+    path: PathProfile,
+) -> std::io::Result<(Link, DatagramLink)> {
+    let mut attempts = 0;
+    loop {
+        let socket = std::net::UdpSocket::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+        match Link::start_on(socket.local_addr()?, tcp, path.link).await {
+            Ok(link) => {
+                let datagrams =
+                    DatagramLink::start_on_socket(socket, udp, path.link, path.queue_bytes)?;
+                return Ok((link, datagrams));
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse && attempts < 10 => {
+                attempts += 1;
+            }
+            Err(error) => return Err(error),
+        }
     }
 }

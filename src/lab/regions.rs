@@ -74,6 +74,18 @@ pub const SYDNEY: Region = Region {
     edge_dns: ms(9),
 };
 
+/// The access line's queue holds this much time of traffic at the line's real rate (bytes are
+/// the same at every time scale): 100 ms, a common buffer for a broadband modem or the
+/// operator's shaper in front of it.
+pub const ACCESS_QUEUE_TIME: Duration = Duration::from_millis(100);
+
+impl Region {
+    /// The access line's queue in bytes ([`ACCESS_QUEUE_TIME`] at the line's rate).
+    pub fn access_queue_bytes(&self) -> usize {
+        (self.access_bits_per_second / 8.0 * ACCESS_QUEUE_TIME.as_secs_f64()) as usize
+    }
+}
+
 /// Every region the lab knows, in report order.
 pub const REGIONS: [Region; 2] = [AUCKLAND, SYDNEY];
 

@@ -18,6 +18,17 @@ pub const ALPN_H2_AND_HTTP1: &[&str] = &["h2", "http/1.1"];
 /// ALPN for an HTTP/1.1-only server.
 pub const ALPN_HTTP1: &[&str] = &["http/1.1"];
 
+/// A QUIC server configuration with `tls`'s certificate and ALPN `h3` (its other ALPN
+/// protocols are TCP's), for the lab's HTTP/3 servers.
+pub fn h3_server_config(
+    tls: &rustls::ServerConfig,
+) -> Result<quinn::ServerConfig, quinn::crypto::rustls::NoInitialCipherSuite> {
+    let mut tls = tls.clone();
+    tls.alpn_protocols = vec![b"h3".to_vec()];
+    let quic = quinn::crypto::rustls::QuicServerConfig::try_from(tls)?;
+    Ok(quinn::ServerConfig::with_crypto(Arc::new(quic)))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LabTlsError {
     #[error("certificate generation: {0}")]

@@ -71,7 +71,7 @@ pub fn bind(remote: SocketAddr) -> io::Result<(Arc<dyn AsyncUdpSocket>, Arc<Obse
 }
 
 #[cfg(target_os = "linux")]
-fn raise_receive_buffer(socket: &std::net::UdpSocket) {
+pub(crate) fn raise_receive_buffer(socket: &std::net::UdpSocket) {
     use std::os::fd::AsRawFd;
     let size = UDP_RECEIVE_BUFFER as libc::c_int;
     for option in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
@@ -92,7 +92,7 @@ fn raise_receive_buffer(socket: &std::net::UdpSocket) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn raise_receive_buffer(_socket: &std::net::UdpSocket) {}
+pub(crate) fn raise_receive_buffer(_socket: &std::net::UdpSocket) {}
 
 struct TimedSocket {
     inner: Arc<dyn AsyncUdpSocket>,

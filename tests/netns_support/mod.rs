@@ -50,7 +50,7 @@ pub async fn probe_netns_region(
     region: &cdnprobe::lab::regions::Region,
     scale: cdnprobe::lab::regions::TimeScale,
     video: &'static [u8],
-    targets: &[&str],
+    targets: &[&'static str],
     samples: u64,
 ) -> Vec<cdnprobe::sample::Sample> {
     use cdnprobe::lab::choice::{AnyRegionLab, LabKind};
@@ -68,14 +68,15 @@ pub async fn probe_netns_region(
     let lab = AnyRegionLab::start(&LabKind::Namespaces, &ca, origin.addr(), region, scale)
         .await
         .unwrap();
-    let targets: Vec<(&str, String)> = targets
+    let targets: Vec<cdnprobe::demo::Target> = targets
         .iter()
-        .map(|&label| {
-            let url = match label {
+        .map(|&label| cdnprobe::demo::Target {
+            label,
+            url: match label {
                 "s3" => lab.origin_url(&uploaded.path),
                 _ => lab.edge_url(&uploaded.path),
-            };
-            (label, url)
+            },
+            http3: false,
         })
         .collect();
     let csv = scratch.path().join("samples.csv");
@@ -89,4 +90,31 @@ pub async fn probe_netns_region(
         .deserialize()
         .map(|row| row.unwrap())
         .collect()
+}
+
+/// Connect + TLS of a row: the whole handshake.
+pub fn handshake(row: &cdnprobe::sample::Sample) -> Option<f64> {
+    Some(row.connect_ms? + row.tls_ms?)
+}
+
+/// Asserts the median of `value` over `rows`, in round trips of `rtt_ms`, is within
+/// `low..=high` (the median, so one slow or retransmitted handshake does not decide).
+pub fn assert_round_trips<'a>(
+    what: &str,
+    rows: impl IntoIterator<Item = &'a cdnprobe::sample::Sample>,
+    value: fn(&cdnprobe::sample::Sample) -> Option<f64>,
+    rtt_ms: f64,
+    (low, high): (f64, f64),
+) {
+    let mut values: Vec<f64> = rows
+        .into_iter()
+        .map(|row| value(row).unwrap_or_else(|| panic!("{what} empty in {row:?}")))
+        .collect();
+    values.sort_by(f64::total_cmp);
+    let round_trips = values[values.len() / 2] / rtt_ms;
+    eprintln!("{what}: median {round_trips:.3} round trips of {rtt_ms:.2} ms");
+    assert!(
+        (low..=high).contains(&round_trips),
+        "{what}: {round_trips:.2} round trips of {rtt_ms:.2} ms, expected {low}–{high}"
+    );
 }

@@ -5,6 +5,7 @@
 //!  client 10.77.0.1                 origin 10.77.0.2                       (lab process)
 //!  probe, resolver 127.0.0.1:53 ═▶  :443 TLS (http/1.1) ─ loopback ─▶ cdnprobe-server
 //!                               ═▶  edge 10.77.0.3 :443 TLS (h2) ─▶ edge cache
+//!                               ═▶  edge 10.77.0.3 :443 UDP, QUIC (h3) ─▶ edge cache
 //!                                   edge ══ warm HTTP/1.1 ══▶ origin :80 ─▶ cdnprobe-server
 //! ```
 //!
@@ -38,11 +39,6 @@ const CLIENT_HOST: usize = 0;
 const ORIGIN_HOST_INDEX: usize = 1;
 const EDGE_HOST_INDEX: usize = 2;
 
-/// The access line's queue holds this much time of traffic at the line's real rate (bytes are
-/// the same at every time scale): 100 ms, a common buffer for a broadband modem or the
-/// operator's shaper in front of it.
-pub const ACCESS_QUEUE_TIME: Duration = Duration::from_millis(100);
-
 /// Seeds of the loss generators: fixed, so a demo run drops the same packets of the same
 /// transfer every time (the packets offered still depend on TCP's timing).
 const LOSS_SEED: u64 = 0x01ab_5eed;
@@ -52,8 +48,7 @@ pub fn links(region: &Region, scale: TimeScale) -> Vec<Link> {
     let access = |rtt: Duration, seed: u64| LinkSpec {
         one_way: scale.delay(rtt) / 2,
         bytes_per_second: Some(scale.rate(region.access_bits_per_second) / 8.0),
-        queue_bytes: (region.access_bits_per_second / 8.0 * ACCESS_QUEUE_TIME.as_secs_f64())
-            as usize,
+        queue_bytes: region.access_queue_bytes(),
         loss: region.access_loss,
         seed,
     };
@@ -117,14 +112,20 @@ impl NetnsRegion {
         ];
         let upstream = Upstream::new(ORIGIN_HOST, dial_from(edge_ns.try_clone()?, (ORIGIN, 80)));
         upstream.warm().await?;
-        let edge = Edge::start_with(upstream, region.edge_pop).await?;
+        let mut edge = Edge::start_with(upstream, region.edge_pop).await?;
         fronts.push(
             in_namespace(
                 edge_ns,
-                TlsFront::start_on(https(EDGE), Some(edge_tls), edge.local_addr()),
+                TlsFront::start_on(https(EDGE), Some(edge_tls.clone()), edge.local_addr()),
             )
             .await?,
         );
+        // HTTP/3 on the same port over UDP: the socket is the edge host's, so its datagrams
+        // cross the delay line like the TCP segments do.
+        let edge_quic = https(EDGE);
+        let edge_udp =
+            in_namespace(edge_ns, async move { std::net::UdpSocket::bind(edge_quic) }).await?;
+        edge.serve_h3(edge_udp, &edge_tls, 443)?;
         let records = vec![
             DnsRecord::new(ORIGIN_HOST, vec![ORIGIN.into()])
                 .with_delay(scale.delay(region.origin_dns)),
