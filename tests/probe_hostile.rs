@@ -3,13 +3,15 @@
 //! Content-Length of 2^64−1. Each run is the real `cdnprobe` binary, so its peak RSS is its own
 //! (`wait4`): memory and time stay bounded and the sample is one classified row.
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cdnprobe::sample::{ErrorClass, Sample};
+use support::cdnprobe_measured;
 
 /// Far above the probe's own needs (a few MiB of buffers), far below what an unbounded read of
 /// any of these servers would take.
@@ -55,34 +57,20 @@ struct Run {
 }
 
 /// `cdnprobe run --timeout 3 --out FILE ARGS…` as a child process.
-// The child is reaped by `wait4` (which also gives its peak RSS), not by `Child::wait`.
-#[allow(clippy::zombie_processes)]
 fn probe(dir: &Path, args: &[&str]) -> Run {
     let out = dir.join("samples.csv");
     let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_cdnprobe"))
-        .args([
-            "run",
-            "--timeout",
-            &TIMEOUT_S.to_string(),
-            "--region",
-            "lab",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .args(args)
-        .spawn()
-        .expect("cdnprobe starts");
-    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
-    // SAFETY: waits for our own child; both out-pointers are valid for the call.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as i32, "wait4 failed");
+    let timeout = TIMEOUT_S.to_string();
+    let mut argv = vec!["run", "--timeout", &timeout, "--region", "lab"];
+    argv.extend(["--out", out.to_str().expect("a UTF-8 path")]);
+    argv.extend_from_slice(args);
+    let finished = cdnprobe_measured(argv);
     let mut reader = csv::Reader::from_path(&out).expect("a CSV was written");
     Run {
         rows: reader.deserialize().map(|row| row.unwrap()).collect(),
-        peak_rss_kib: usage.ru_maxrss,
+        peak_rss_kib: finished.peak_rss_kib,
         elapsed: started.elapsed(),
-        success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        success: finished.success,
     }
 }
 

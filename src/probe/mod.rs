@@ -18,6 +18,7 @@ pub mod connect;
 pub mod dns;
 pub mod http;
 pub mod quic;
+mod quic_memory;
 pub(crate) mod quic_socket;
 mod quic_suite;
 pub mod redact;

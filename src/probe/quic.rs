@@ -7,6 +7,9 @@
 //! (`time_connect`); `tls_ms` from there to quinn reporting the handshake complete, the client's
 //! Finished sent (`time_appconnect`). Both instants are taken on the socket, see
 //! `quic_socket.rs`. `ttfb_ms` and `download_ms` are timed in `mod.rs` as for TCP.
+//!
+//! Each endpoint's receive buffer is 2.9 MiB: `quic_memory.rs` keeps thousands of them in a
+//! run from piling up in the heap.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,7 +26,7 @@ use rustls::pki_types::CertificateDer;
 use super::conn_info::TlsFacts;
 use super::connect::TlsSettings;
 use super::quic_suite::{Negotiated, SuiteReading};
-use super::{ms, quic_socket};
+use super::{ms, quic_memory, quic_socket};
 use crate::sample::{ErrorClass, Sample};
 
 /// Flow-control windows as the TCP path's HTTP/2 ones (`http.rs`): quinn's defaults (a 1.25 MB
@@ -71,6 +74,7 @@ pub async fn connect(
     addr: SocketAddr,
     sample: &mut Sample,
 ) -> Result<(QuicConnection, TlsFacts), ErrorClass> {
+    quic_memory::map_large_buffers();
     let (socket, observed) = quic_socket::bind(addr).map_err(|_| ErrorClass::Connect)?;
     let endpoint = quinn::Endpoint::new_with_abstract_socket(
         EndpointConfig::default(),

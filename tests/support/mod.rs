@@ -19,6 +19,30 @@ pub fn cdnprobe<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) ->
         .expect("cdnprobe runs")
 }
 
+/// What a `cdnprobe` child process did, as `wait4` reports it: its peak resident set is its
+/// own, not the test process's.
+pub struct Finished {
+    pub success: bool,
+    pub peak_rss_kib: i64,
+}
+
+/// `cdnprobe ARGS...` run to its end, reaped by `wait4` (not `Child::wait`) for its peak RSS.
+#[allow(clippy::zombie_processes)]
+pub fn cdnprobe_measured<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> Finished {
+    let child = Command::new(env!("CARGO_BIN_EXE_cdnprobe"))
+        .args(args)
+        .spawn()
+        .expect("cdnprobe starts");
+    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
+    // SAFETY: waits for our own child; both out-pointers are valid for the call.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4 failed");
+    Finished {
+        success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        peak_rss_kib: usage.ru_maxrss,
+    }
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
