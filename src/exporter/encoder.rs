@@ -209,9 +209,11 @@ impl Encoder {
 fn yield_to_other_threads() {
     #[cfg(target_os = "linux")]
     // SAFETY: setpriority on the calling thread's own id (Linux niceness is per thread); raising
-    // niceness needs no privilege, and a failure leaves the priority as it was.
+    // niceness needs no privilege, and a failure leaves the priority as it was. The id comes
+    // from the raw system call: glibc's gettid() wrapper is 2.30's, newer than the portable
+    // binary's 2.17 (scripts/dist.sh).
     unsafe {
-        let thread = libc::gettid();
+        let thread = libc::syscall(libc::SYS_gettid);
         libc::setpriority(libc::PRIO_PROCESS, thread as libc::id_t, 10);
     }
 }
