@@ -19,7 +19,26 @@ pub fn sample_csv(data: &[u8]) {
 /// and our code turns each typed value into the sample's fields (`input/parquet.rs`,
 /// `input/columns.rs`). Every row is handed on or the file is refused with one line naming it.
 pub fn sample_parquet(data: &[u8]) {
+    contain_parquet_crate_panics();
     sample_file(data, "samples.parquet");
+}
+
+/// Our reader contains panics of the parquet crate (see `input/parquet.rs`). libFuzzer's panic
+/// hook aborts at once, before any unwinding, so a panic raised inside the parquet crate's own
+/// source is let unwind to our reader; any other panic still goes to the previous hook.
+fn contain_parquet_crate_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_parquet = info
+                .location()
+                .is_some_and(|l| l.file().contains("/parquet-") && l.file().contains("registry"));
+            if !in_parquet {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// `data` as a file called `name` (its extension chooses the reader) read as `report` reads it.
