@@ -1,46 +1,72 @@
 //! The logic of the probe's and report's fuzz targets (`fuzz/fuzz_targets/`), kept here so that
 //! a plain `cargo test` replays the committed corpora (`fuzz/corpus/TARGET/`) on a stable
 //! toolchain. Each function panics when an input breaks a property the tool promises.
+//! What `play` does with a server's bytes (MP4 boxes, HLS playlists) is in [`media`].
 
-use std::cell::RefCell;
-use std::path::PathBuf;
+mod media;
+
+pub use media::{hls_playlist, mp4_boxes};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// Bytes as a sample CSV file read by `report` and `check`: every row is either handed on or
 /// the file is refused with one line, `file:line: what is wrong`.
 pub fn sample_csv(data: &[u8]) {
-    thread_local! {
-        static FILE: RefCell<Option<(tempfile::TempDir, PathBuf)>> = const { RefCell::new(None) };
-    }
-    FILE.with(|file| {
-        let mut file = file.borrow_mut();
-        let (_, path) = file.get_or_insert_with(|| {
-            let dir = tempfile::tempdir().expect("a temporary directory");
-            let path = dir.path().join("samples.csv");
-            (dir, path)
-        });
-        std::fs::write(&*path, data).expect("writing the input");
-        let mut handed_on = 0u64;
-        let reading = crate::input::Reading::default();
-        let read =
-            crate::input::for_each_sample(std::slice::from_ref(path), &reading, |_| handed_on += 1);
-        match read {
-            Ok(totals) => assert_eq!(
-                totals.rows, handed_on,
-                "rows counted and rows handed on differ"
-            ),
-            Err(error) => {
-                let message = error.to_string();
-                assert!(!message.contains('\n'), "a multi-line error: {message:?}");
-                let location = format!("{}:", path.display());
-                assert!(
-                    message.starts_with(&location),
-                    "no file:line in {message:?}"
-                );
+    sample_file(data, "samples.csv");
+}
+
+/// Bytes as a sample Parquet file read by `report` and `check`: the parquet crate decodes it,
+/// and our code turns each typed value into the sample's fields (`input/parquet.rs`,
+/// `input/columns.rs`). Every row is handed on or the file is refused with one line naming it.
+pub fn sample_parquet(data: &[u8]) {
+    contain_parquet_crate_panics();
+    sample_file(data, "samples.parquet");
+}
+
+/// Our reader contains panics of the parquet crate (see `input/parquet.rs`). libFuzzer's panic
+/// hook aborts at once, before any unwinding, so a panic raised inside the parquet crate's own
+/// source is let unwind to our reader; any other panic still goes to the previous hook.
+fn contain_parquet_crate_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_parquet = info
+                .location()
+                .is_some_and(|l| l.file().contains("/parquet-") && l.file().contains("registry"));
+            if !in_parquet {
+                previous(info);
             }
-        }
+        }));
     });
+}
+
+/// `data` as a file called `name` (its extension chooses the reader) read as `report` reads it.
+fn sample_file(data: &[u8], name: &str) {
+    thread_local! {
+        static DIR: tempfile::TempDir = tempfile::tempdir().expect("a temporary directory");
+    }
+    let path = DIR.with(|dir| dir.path().join(name));
+    std::fs::write(&path, data).expect("writing the input");
+    let mut handed_on = 0u64;
+    let reading = crate::input::Reading::default();
+    let read =
+        crate::input::for_each_sample(std::slice::from_ref(&path), &reading, |_| handed_on += 1);
+    match read {
+        Ok(totals) => assert_eq!(
+            totals.rows, handed_on,
+            "rows counted and rows handed on differ"
+        ),
+        Err(error) => {
+            let message = error.to_string();
+            assert!(!message.contains('\n'), "a multi-line error: {message:?}");
+            let location = format!("{}:", path.display());
+            assert!(
+                message.starts_with(&location),
+                "no file name in {message:?}"
+            );
+        }
+    }
 }
 
 /// Lines of `Name: value` as a response's headers: the cache status and the POP are read

@@ -93,11 +93,15 @@ pub fn parse(body: &[u8], base: &Url) -> Result<Playlist, MediaError> {
             // A BYTERANGE without an offset continues where the previous range of the same
             // resource ended (RFC 8216 §4.3.2.2).
             let mut next_offset: Option<(Url, u64)> = None;
-            for (n, segment) in (media.media_sequence..).zip(&media.segments) {
+            for (index, segment) in media.segments.iter().enumerate() {
+                let n = media
+                    .media_sequence
+                    .checked_add(index as u64)
+                    .ok_or_else(|| MediaError::Playlist("media sequence past 2^64".into()))?;
                 if let Some(map) = &segment.map {
                     init = Some(Resource {
                         url: resolve(&map.uri)?,
-                        range: map.byte_range.as_ref().map(|r| span(r, 0)),
+                        range: map.byte_range.as_ref().map(|r| span(r, 0)).transpose()?,
                     });
                 }
                 let url = resolve(&segment.uri)?;
@@ -108,14 +112,22 @@ pub fn parse(body: &[u8], base: &Url) -> Result<Playlist, MediaError> {
                             .as_ref()
                             .filter(|(u, _)| *u == url)
                             .map_or(0, |(_, o)| *o);
-                        Some(span(r, follows))
+                        Some(span(r, follows)?)
                     }
                 };
+                let duration_s = f64::from(segment.duration);
+                if !(duration_s.is_finite() && duration_s >= 0.0) {
+                    return Err(MediaError::Playlist(format!(
+                        "{:?}: EXTINF duration {duration_s}",
+                        segment.uri
+                    )));
+                }
+                // `span` keeps last + 1 within u64.
                 next_offset = range.map(|(_, last)| (url.clone(), last + 1));
                 segments.push(Segment {
                     resource: Resource { url, range },
                     init: init.clone(),
-                    duration_s: f64::from(segment.duration),
+                    duration_s,
                     sequence: n,
                 });
             }
@@ -128,9 +140,16 @@ pub fn parse(body: &[u8], base: &Url) -> Result<Playlist, MediaError> {
     }
 }
 
-fn span(range: &m3u8_rs::ByteRange, follows: u64) -> ByteSpan {
+/// A BYTERANGE as first and last byte: refused when empty or when its end does not fit in u64.
+fn span(range: &m3u8_rs::ByteRange, follows: u64) -> Result<ByteSpan, MediaError> {
     let first = range.offset.unwrap_or(follows);
-    (first, first + range.length.saturating_sub(1))
+    match first.checked_add(range.length) {
+        Some(end) if range.length > 0 => Ok((first, end - 1)),
+        _ => Err(MediaError::Playlist(format!(
+            "BYTERANGE {}@{first}: empty or past 2^64",
+            range.length
+        ))),
+    }
 }
 
 impl MediaPlaylist {

@@ -47,13 +47,17 @@ impl MediaIndex {
         let context = mp4parse::read_mp4(&mut Cursor::new(moov))
             .map_err(|e| MediaError::BadMoov(e.to_string()))?;
         let mut tracks = Vec::new();
+        // At most one sample per byte of moov: a real file's sample costs a 4-byte size entry
+        // (or a share of a constant size), so this only refuses tables that claim samples they
+        // do not describe, before the index allocates for them.
+        let mut budget = moov.len();
         for track in context.tracks.iter() {
             let is_video = match track.track_type {
                 TrackType::Video => true,
                 TrackType::Audio => false,
                 _ => continue,
             };
-            tracks.push(track_index(track, is_video)?);
+            tracks.push(track_index(track, is_video, &mut budget)?);
         }
         if tracks.iter().all(|t| t.spans.is_empty()) {
             return Err(MediaError::BadMoov("no audio or video samples".into()));
@@ -172,7 +176,11 @@ pub struct SeekPoint {
     pub sync_offset: u64,
 }
 
-fn track_index(track: &mp4parse::Track, is_video: bool) -> Result<TrackIndex, MediaError> {
+fn track_index(
+    track: &mp4parse::Track,
+    is_video: bool,
+    budget: &mut usize,
+) -> Result<TrackIndex, MediaError> {
     let bad = |what: &str| MediaError::BadMoov(format!("track {}: {what}", track.id));
     let (Some(stts), Some(stsc), Some(stsz), Some(stco)) =
         (&track.stts, &track.stsc, &track.stsz, &track.stco)
@@ -186,7 +194,7 @@ fn track_index(track: &mp4parse::Track, is_video: bool) -> Result<TrackIndex, Me
         .filter(|&t| t > 0)
         .ok_or_else(|| bad("no timescale"))? as f64;
     let count: usize = stts.samples.iter().map(|e| e.sample_count as usize).sum();
-    let mut spans = Vec::with_capacity(count);
+    let mut spans = Vec::with_capacity(count.min(*budget));
     let mut durations = stts
         .samples
         .iter()
@@ -201,7 +209,9 @@ fn track_index(track: &mp4parse::Track, is_video: bool) -> Result<TrackIndex, Me
         let first = entry.first_chunk.max(1) as usize - 1;
         let last = entries
             .get(entry_index + 1)
-            .map_or(stco.offsets.len(), |next| next.first_chunk as usize - 1)
+            .map_or(stco.offsets.len(), |next| {
+                (next.first_chunk as usize).saturating_sub(1)
+            })
             .min(stco.offsets.len());
         for chunk in first..last {
             let mut position = stco.offsets[chunk];
@@ -216,9 +226,14 @@ fn track_index(track: &mp4parse::Track, is_video: bool) -> Result<TrackIndex, Me
                 let Some(duration) = durations.next() else {
                     return Err(bad("fewer durations than samples"));
                 };
+                if spans.len() == *budget {
+                    return Err(bad("more samples than bytes in moov"));
+                }
                 decode_end += duration;
                 bytes += u64::from(size);
-                let end = position + u64::from(size);
+                let end = position
+                    .checked_add(u64::from(size))
+                    .ok_or_else(|| bad("a sample past 2^64 bytes"))?;
                 needed = needed.max(end);
                 spans.push(Span {
                     start: position,
@@ -229,11 +244,18 @@ fn track_index(track: &mp4parse::Track, is_video: bool) -> Result<TrackIndex, Me
             }
         }
     }
+    *budget -= spans.len();
+    // Sync sample numbers in order and within the track, whatever the file lists.
     let sync = track.stss.as_ref().map(|stss| {
-        stss.samples
+        let mut sync: Vec<u32> = stss
+            .samples
             .iter()
             .filter_map(|&n| n.checked_sub(1))
-            .collect::<Vec<u32>>()
+            .filter(|&i| (i as usize) < spans.len())
+            .collect();
+        sync.sort_unstable();
+        sync.dedup();
+        sync
     });
     Ok(TrackIndex {
         is_video,

@@ -1,0 +1,4 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    cdnprobe::fuzzing::hls_playlist(data);
+});
