@@ -38,7 +38,7 @@ log "many-regions examples (actionlint, kubernetes-validate, yamllint)"
 scripts/check-examples.sh
 
 log "tests (real servers over loopback)"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 
 # The benchmarks are type-checked by the clippy step above (--all-targets); building them would be
 # a second, optimised build of every dependency (half of a cold CI run), so they are built only

@@ -22,18 +22,11 @@ use object_store::ObjectMeta;
 
 use crate::storage::Storage;
 
-/// Removes what crashed uploads left. Failures are logged, never fatal: serving matters more.
-pub async fn clean_up(storage: &Storage, data_dir: Option<&Path>, orphan_grace: Duration) {
-    if let Some(dir) = data_dir {
-        remove_staged_files(&dir.join("videos"));
-    }
-    if let Err(error) = remove_orphan_videos(storage, orphan_grace).await {
-        tracing::warn!(%error, "could not look for videos left without a record");
-    }
-}
-
-fn remove_staged_files(videos: &Path) {
-    let Ok(entries) = std::fs::read_dir(videos) else {
+/// Removes the staged files crashed uploads left in a local data directory. Call it before
+/// accepting connections: a staged file is told from a running upload's only by the server's
+/// start. Failures are logged, never fatal: serving matters more.
+pub fn remove_staged_files(data_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(data_dir.join("videos")) else {
         return;
     };
     for path in entries.filter_map(|entry| Some(entry.ok()?.path())) {
@@ -52,6 +45,14 @@ fn remove_staged_files(videos: &Path) {
                 }
             }
         }
+    }
+}
+
+/// Removes videos left without a record, older than `grace` (a listing of the whole store:
+/// run it in the background). Failures are logged, never fatal.
+pub async fn remove_orphans(storage: &Storage, grace: Duration) {
+    if let Err(error) = remove_orphan_videos(storage, grace).await {
+        tracing::warn!(%error, "could not look for videos left without a record");
     }
 }
 

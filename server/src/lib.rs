@@ -206,16 +206,15 @@ impl Server {
         } = self;
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
+        // Before the first connection: once uploads run, their staged files look the same.
+        if app.args.s3_bucket.is_none() {
+            leftovers::remove_staged_files(&app.args.data_dir);
+        }
         // In the background: a large bucket must not delay serving.
         let cleaning = app.clone();
         tokio::spawn(async move {
-            let data_dir = cleaning
-                .args
-                .s3_bucket
-                .is_none()
-                .then_some(&cleaning.args.data_dir);
             let grace = Duration::from_secs(cleaning.args.orphan_grace);
-            leftovers::clean_up(&cleaning.storage, data_dir.map(|dir| dir.as_path()), grace).await;
+            leftovers::remove_orphans(&cleaning.storage, grace).await;
         });
         loop {
             let (socket, peer) = tokio::select! {
