@@ -25,29 +25,49 @@ pub const MAX_AGE: Duration = Duration::from_secs(3);
 /// No scrape for this long: stop re-encoding (longer than any usual scrape interval).
 pub const IDLE_AFTER: Duration = Duration::from_secs(300);
 
-/// What a scrape asks for: the text format, and whether compressed with gzip (as Prometheus
-/// always asks).
+/// The exposition formats a scrape can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The classic text format (0.0.4).
+    Classic,
+    OpenMetrics,
+    /// Prometheus's protobuf format, the one with native histograms.
+    Protobuf,
+}
+
+/// What a scrape asks for: the format, and whether compressed with gzip (as Prometheus always
+/// asks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Form {
-    pub openmetrics: bool,
+    pub format: Format,
     pub gzip: bool,
 }
 
 impl Form {
-    const COUNT: usize = 4;
+    const COUNT: usize = 6;
 
     fn index(self) -> usize {
-        usize::from(self.openmetrics) * 2 + usize::from(self.gzip)
+        self.format as usize * 2 + usize::from(self.gzip)
     }
 
     fn all() -> impl Iterator<Item = Form> {
-        [false, true].into_iter().flat_map(|openmetrics| {
-            [false, true]
-                .into_iter()
-                .map(move |gzip| Form { openmetrics, gzip })
-        })
+        [Format::Classic, Format::OpenMetrics, Format::Protobuf]
+            .into_iter()
+            .flat_map(|format| [false, true].map(move |gzip| Form { format, gzip }))
+    }
+
+    fn plain(self) -> Form {
+        Form {
+            gzip: false,
+            ..self
+        }
     }
 }
+
+const OPENMETRICS_TEXT: Form = Form {
+    format: Format::OpenMetrics,
+    gzip: false,
+};
 
 /// One encoding of the registry, in each form once asked for.
 struct Encoded {
@@ -55,8 +75,9 @@ struct Encoded {
     generation: u64,
     /// When these values were current.
     at: Instant,
-    /// By [`Form::index`]; the plain OpenMetrics body is set at once, the others are made from it
-    /// when first asked for.
+    /// By [`Form::index`]; the OpenMetrics text is set at once, the others are made when first
+    /// asked for (the classic text and the compressed forms from it; protobuf from the
+    /// registry, at most moments later).
     bodies: [OnceLock<Bytes>; Form::COUNT],
 }
 
@@ -68,31 +89,25 @@ impl Encoded {
             at: Instant::now(),
             bodies: Default::default(),
         };
-        let openmetrics = Form {
-            openmetrics: true,
-            gzip: false,
-        };
-        let _ = encoded.bodies[openmetrics.index()].set(Bytes::from(metrics.encode()));
+        let _ = encoded.bodies[OPENMETRICS_TEXT.index()].set(Bytes::from(metrics.encode()));
         encoded
     }
 
-    fn body(&self, form: Form) -> Bytes {
+    fn body(&self, form: Form, metrics: &ExporterMetrics) -> Bytes {
         self.bodies[form.index()]
             .get_or_init(|| {
                 if form.gzip {
-                    let plain = self.body(Form {
-                        gzip: false,
-                        ..form
-                    });
-                    return exposition::gzip(&plain);
+                    return exposition::gzip(&self.body(form.plain(), metrics));
                 }
-                // Only the classic plain body is left: the OpenMetrics one is always set.
-                let openmetrics = self.body(Form {
-                    openmetrics: true,
-                    gzip: false,
-                });
-                let text = std::str::from_utf8(&openmetrics).expect("encoded as a String");
-                Bytes::from(exposition::classic(text))
+                match form.format {
+                    Format::Protobuf => Bytes::from(metrics.encode_protobuf()),
+                    // Only the classic text is left: the OpenMetrics one is always set.
+                    Format::Classic | Format::OpenMetrics => {
+                        let openmetrics = self.body(OPENMETRICS_TEXT, metrics);
+                        let text = std::str::from_utf8(&openmetrics).expect("encoded as a String");
+                        Bytes::from(exposition::classic(text))
+                    }
+                }
             })
             .clone()
     }
@@ -144,10 +159,10 @@ impl Encoder {
             state.latest.clone()
         };
         if let Some(latest) = latest.filter(|l| now.saturating_duration_since(l.at) <= MAX_AGE) {
-            return latest.body(form);
+            return latest.body(form, &self.metrics);
         }
         let encoded = Arc::new(Encoded::of(&self.metrics));
-        let body = encoded.body(form);
+        let body = encoded.body(form, &self.metrics);
         self.store(encoded);
         body
     }
@@ -189,7 +204,7 @@ impl Encoder {
             _ => Encoded::of(&self.metrics),
         };
         for form in wanted {
-            let _ = encoded.body(form);
+            let _ = encoded.body(form, &self.metrics);
         }
         self.store(Arc::new(encoded));
     }
@@ -233,12 +248,9 @@ mod tests {
         Encoder::new(Arc::new(ExporterMetrics::new("eu", [labels], &[])))
     }
 
-    const OPENMETRICS: Form = Form {
-        openmetrics: true,
-        gzip: false,
-    };
+    const OPENMETRICS: Form = OPENMETRICS_TEXT;
     const CLASSIC: Form = Form {
-        openmetrics: false,
+        format: Format::Classic,
         gzip: false,
     };
 

@@ -16,8 +16,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use super::blackbox;
-use super::encoder::{Encoder, Form};
-use super::exposition::{self, CLASSIC, OPENMETRICS};
+use super::encoder::{Encoder, Form, Format};
+use super::exposition::{self, CLASSIC, OPENMETRICS, PROTOBUF};
 use super::probes::Probes;
 
 /// How long open scrapes may take to finish after shutdown was asked for.
@@ -83,15 +83,24 @@ async fn handle(endpoints: &Endpoints, request: Request<Incoming>) -> Response<F
     let openmetrics = exposition::wants_openmetrics(header_text(header::ACCEPT));
     match request.uri().path() {
         "/metrics" => {
+            let format = if exposition::wants_protobuf(header_text(header::ACCEPT)) {
+                Format::Protobuf
+            } else if openmetrics {
+                Format::OpenMetrics
+            } else {
+                Format::Classic
+            };
             let form = Form {
-                openmetrics,
+                format,
                 gzip: exposition::accepts_gzip(header_text(header::ACCEPT_ENCODING)),
             };
-            let mut response = respond(
-                StatusCode::OK,
-                content_type(openmetrics),
-                endpoints.encoder.scrape(form),
-            );
+            let content_type = match format {
+                Format::Protobuf => PROTOBUF,
+                Format::OpenMetrics => OPENMETRICS,
+                Format::Classic => CLASSIC,
+            };
+            let mut response =
+                respond(StatusCode::OK, content_type, endpoints.encoder.scrape(form));
             let headers = response.headers_mut();
             headers.insert(
                 header::VARY,

@@ -13,6 +13,25 @@ pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; char
 /// The classic text format, for everyone else.
 pub const CLASSIC: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// Prometheus's protobuf format (length-delimited `MetricFamily` messages), which Prometheus
+/// asks for first when its native histograms are on.
+pub const PROTOBUF: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+
+/// Whether the `Accept` header takes the protobuf format.
+pub fn wants_protobuf(accept: Option<&str>) -> bool {
+    accept.is_some_and(|accept| {
+        accept.split(',').any(|range| {
+            let range = range.replace(' ', "");
+            range.starts_with("application/vnd.google.protobuf")
+                && range.contains("proto=io.prometheus.client.MetricFamily")
+                && range.contains("encoding=delimited")
+                && !range.contains("q=0;")
+                && !range.ends_with("q=0")
+        })
+    })
+}
+
 /// Whether the `Accept` header asks for OpenMetrics.
 pub fn wants_openmetrics(accept: Option<&str>) -> bool {
     accept.is_some_and(|accept| accept.contains("application/openmetrics-text"))
@@ -99,6 +118,15 @@ mod tests {
         assert!(!accepts_gzip(Some("gzip;q=0")));
         assert!(!accepts_gzip(Some("identity, br")));
         assert!(!accepts_gzip(None));
+    }
+
+    #[test]
+    fn prometheus_with_native_histograms_gets_protobuf() {
+        let native = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert!(wants_protobuf(Some(native)));
+        let plain = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+        assert!(!wants_protobuf(Some(plain)));
+        assert!(!wants_protobuf(None));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
-use super::metrics::{BUCKETS_SECONDS, RESULTS, ResultLabels, TargetLabels, result_name};
+use super::metrics::{RESULTS, ResultLabels, TargetLabels, duration_histogram, result_name};
 use crate::play::record::PlaybackRow;
 
 pub struct PlaybackMetrics {
@@ -22,10 +22,9 @@ pub struct PlaybackMetrics {
 impl PlaybackMetrics {
     /// Registers the playback families in `registry` (whose prefix is `cdnprobe`).
     pub fn register(registry: &mut Registry) -> Self {
-        let histogram = || Histogram::new(BUCKETS_SECONDS);
         let metrics = Self {
-            startup_seconds: Family::new_with_constructor(histogram),
-            seek_seconds: Family::new_with_constructor(histogram),
+            startup_seconds: Family::new_with_constructor(duration_histogram),
+            seek_seconds: Family::new_with_constructor(duration_histogram),
             sessions: Family::default(),
             stalls: Family::default(),
             stall_seconds: Family::default(),

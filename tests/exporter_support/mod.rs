@@ -200,6 +200,15 @@ pub struct Prometheus {
 impl Prometheus {
     /// Scrapes `exporter` every second and evaluates `rule_files` every second.
     pub async fn start(exporter: SocketAddr, rule_files: &[&Path]) -> Prometheus {
+        Self::start_with(exporter, rule_files, &[]).await
+    }
+
+    /// The same with Prometheus's `--enable-feature` flags (`native-histograms`).
+    pub async fn start_with(
+        exporter: SocketAddr,
+        rule_files: &[&Path],
+        features: &[&str],
+    ) -> Prometheus {
         let dir = tempfile::tempdir().expect("scratch directory");
         let rules: Vec<String> = rule_files
             .iter()
@@ -221,6 +230,7 @@ impl Prometheus {
                 dir.path().join("data").display()
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .args(features.iter().map(|f| format!("--enable-feature={f}")))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

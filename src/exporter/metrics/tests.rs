@@ -164,3 +164,39 @@ fn a_playback_target_has_no_fetch_phase_series_to_divide_by() {
     // Its own series are there from the start.
     assert!(text.contains("target=\"cdn-play\""), "{text}");
 }
+
+#[test]
+fn the_protobuf_exposition_has_native_buckets_beside_the_classic_ones() {
+    use prometheus_client::encoding::prometheus_protobuf::prometheus_data_model::MetricFamily;
+    use prost::Message;
+
+    let metrics = metrics();
+    let sample = Sample {
+        status: Some(200),
+        total_ms: Some(40.0),
+        ..Sample::default()
+    };
+    metrics.record(0, &sample, 1_700_000_000.0);
+    let body = metrics.encode_protobuf();
+    let mut rest = &body[..];
+    let mut families = Vec::new();
+    while !rest.is_empty() {
+        families.push(MetricFamily::decode_length_delimited(&mut rest).expect("a MetricFamily"));
+    }
+    let phases = families
+        .iter()
+        .find(|f| f.name == "cdnprobe_phase_duration_seconds")
+        .expect("the phase family");
+    let total = phases
+        .metric
+        .iter()
+        .find(|m| m.label.iter().any(|l| l.value == "total"))
+        .and_then(|m| m.histogram.as_ref())
+        .expect("the total phase's histogram");
+    assert_eq!(total.sample_count, 1);
+    assert!((total.sample_sum - 0.040).abs() < 1e-9);
+    // Classic buckets for text scrapers, native ones (schema 3: factor 1.09) for Prometheus.
+    assert_eq!(total.bucket.len(), BUCKETS_SECONDS.len() + 1); // and +Inf
+    assert_eq!(total.schema, 3);
+    assert_eq!(total.positive_delta.iter().sum::<i64>(), 1);
+}
