@@ -123,7 +123,7 @@ impl Nginx {
             .unwrap()
             .port();
         let config = format!(
-            "daemon off; worker_processes 1; error_log {dir}/error.log; pid {dir}/nginx.pid;\n\
+            "daemon off; master_process off; error_log {dir}/error.log; pid {dir}/nginx.pid;\n\
              events {{ worker_connections 256; }}\n\
              http {{ access_log off; client_body_temp_path {dir}; proxy_temp_path {dir};\n\
                fastcgi_temp_path {dir}; uwsgi_temp_path {dir}; scgi_temp_path {dir};\n\
