@@ -20,15 +20,10 @@ pub const PROTOBUF: &str =
 
 /// Whether the `Accept` header takes the protobuf format.
 pub fn wants_protobuf(accept: Option<&str>) -> bool {
-    accept.is_some_and(|accept| {
-        accept.split(',').any(|range| {
-            let range = range.replace(' ', "");
-            range.starts_with("application/vnd.google.protobuf")
-                && range.contains("proto=io.prometheus.client.MetricFamily")
-                && range.contains("encoding=delimited")
-                && !range.contains("q=0;")
-                && !range.ends_with("q=0")
-        })
+    offered(accept, |name, params| {
+        name == "application/vnd.google.protobuf"
+            && params.contains(&"proto=io.prometheus.client.MetricFamily")
+            && params.contains(&"encoding=delimited")
     })
 }
 
@@ -39,16 +34,25 @@ pub fn wants_openmetrics(accept: Option<&str>) -> bool {
 
 /// Whether `Accept-Encoding` takes gzip (Prometheus always sends `gzip`); `gzip;q=0` refuses it.
 pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
-    accept_encoding.is_some_and(|value| {
-        value.split(',').any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
+    offered(accept_encoding, |name, _| {
+        name.eq_ignore_ascii_case("gzip") || name == "*"
+    })
+}
+
+/// Whether a comma-separated header (`Accept`, `Accept-Encoding`) lists an element that
+/// `matches` (its name and its `;` parameters, trimmed) and does not refuse it with `q=0`.
+fn offered(header: Option<&str>, matches: impl Fn(&str, &[&str]) -> bool) -> bool {
+    header.is_some_and(|value| {
+        value.split(',').any(|element| {
+            let mut parts = element.split(';').map(str::trim);
             let name = parts.next().unwrap_or("");
-            let refused = parts.any(|p| {
+            let params: Vec<&str> = parts.collect();
+            let refused = params.iter().any(|p| {
                 p.strip_prefix("q=")
                     .and_then(|q| q.parse::<f32>().ok())
                     .is_some_and(|q| q == 0.0)
             });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+            matches(name, &params) && !refused
         })
     })
 }
